@@ -1,0 +1,247 @@
+# Evaluation of a tree over all rows of X into a preallocated output vector.
+# Generic over the element type T (Float64 for predictions, Dual for
+# derivatives with respect to one constant). Buffers come from an
+# EvalWorkspace and are reused: no allocation in the hot loop. Each operator's
+# row loop is reached through a function barrier, so it is compiled for that
+# operator and is type-stable; the dynamic dispatch happens once per node.
+# Non-finite values are detected per node (early exit).
+
+"""Reusable buffers for evaluating trees on `n` rows with element type `T`."""
+mutable struct EvalWorkspace{T}
+    n::Int
+    bufs::Vector{Vector{T}}
+    cidx::Int      # running constant counter (prefix order) during a Dual pass
+    seed::Int      # index of the constant whose derivative is propagated (0: none)
+end
+EvalWorkspace{T}(n::Integer) where {T} = EvalWorkspace{T}(Int(n), Vector{T}[], 0, 0)
+
+@inline function workspace_buffer!(ws::EvalWorkspace{T}, level::Int) where {T}
+    while length(ws.bufs) < level
+        push!(ws.bufs, Vector{T}(undef, ws.n))
+    end
+    return @inbounds ws.bufs[level]
+end
+
+@inline leafconst(::Type{Float64}, v::Float64, ws) = v
+@inline function leafconst(::Type{Dual}, v::Float64, ws)
+    ws.cidx += 1
+    return Dual(v, ws.cidx == ws.seed ? 1.0 : 0.0)
+end
+
+@inline nonfinite_probe(v::Float64) = v - v          # 0.0, or NaN if v is Inf/NaN
+@inline nonfinite_probe(v::Dual) = (v.v - v.v) + (v.d - v.d)
+
+# --- row loops (function barriers: `f` is concrete inside) --------------------
+function loop_unary!(f::F, out::Vector{T}) where {F,T}
+    s = 0.0
+    @inbounds @simd for i in eachindex(out)
+        v = f(out[i])::T
+        out[i] = v
+        s += nonfinite_probe(v)
+    end
+    return s == 0.0
+end
+function loop_bin_vv!(f::F, out::Vector{T}, b::Vector{T}) where {F,T}
+    s = 0.0
+    @inbounds @simd for i in eachindex(out)
+        v = f(out[i], b[i])::T
+        out[i] = v
+        s += nonfinite_probe(v)
+    end
+    return s == 0.0
+end
+function loop_bin_vc!(f::F, out::Vector{T}, c::T) where {F,T}
+    s = 0.0
+    @inbounds @simd for i in eachindex(out)
+        v = f(out[i], c)::T
+        out[i] = v
+        s += nonfinite_probe(v)
+    end
+    return s == 0.0
+end
+function loop_bin_cv!(f::F, c::T, out::Vector{T}) where {F,T}
+    s = 0.0
+    @inbounds @simd for i in eachindex(out)
+        v = f(c, out[i])::T
+        out[i] = v
+        s += nonfinite_probe(v)
+    end
+    return s == 0.0
+end
+function loop_bin_vx!(f::F, out::Vector{T}, X::Matrix{Float64}, j::Int) where {F,T}
+    s = 0.0
+    @inbounds @simd for i in eachindex(out)
+        v = f(out[i], T(X[i, j]))::T
+        out[i] = v
+        s += nonfinite_probe(v)
+    end
+    return s == 0.0
+end
+function loop_bin_xv!(f::F, X::Matrix{Float64}, j::Int, out::Vector{T}) where {F,T}
+    s = 0.0
+    @inbounds @simd for i in eachindex(out)
+        v = f(T(X[i, j]), out[i])::T
+        out[i] = v
+        s += nonfinite_probe(v)
+    end
+    return s == 0.0
+end
+function loop_bin_xx!(f::F, out::Vector{T}, X::Matrix{Float64}, j::Int, k::Int) where {F,T}
+    s = 0.0
+    @inbounds @simd for i in eachindex(out)
+        v = f(T(X[i, j]), T(X[i, k]))::T
+        out[i] = v
+        s += nonfinite_probe(v)
+    end
+    return s == 0.0
+end
+function loop_bin_xc!(f::F, out::Vector{T}, X::Matrix{Float64}, j::Int, c::T) where {F,T}
+    s = 0.0
+    @inbounds @simd for i in eachindex(out)
+        v = f(T(X[i, j]), c)::T
+        out[i] = v
+        s += nonfinite_probe(v)
+    end
+    return s == 0.0
+end
+function loop_bin_cx!(f::F, out::Vector{T}, c::T, X::Matrix{Float64}, j::Int) where {F,T}
+    s = 0.0
+    @inbounds @simd for i in eachindex(out)
+        v = f(c, T(X[i, j]))::T
+        out[i] = v
+        s += nonfinite_probe(v)
+    end
+    return s == 0.0
+end
+function loop_unary_x!(f::F, out::Vector{T}, X::Matrix{Float64}, j::Int) where {F,T}
+    s = 0.0
+    @inbounds @simd for i in eachindex(out)
+        v = f(T(X[i, j]))::T
+        out[i] = v
+        s += nonfinite_probe(v)
+    end
+    return s == 0.0
+end
+
+"""
+    eval_tree!(out, tree, X, ops, ws) -> Bool
+
+Evaluate `tree` on every row of `X` (rows x features, column-major) into
+`out`. Returns `false` as soon as a node produces a non-finite value (the
+contents of `out` are then unspecified).
+"""
+function eval_tree!(out::Vector{T}, tree::Node, X::Matrix{Float64}, ops::OperatorSet,
+                    ws::EvalWorkspace{T})::Bool where {T}
+    ws.cidx = 0
+    return eval_node!(out, tree, X, ops, ws, 1)
+end
+
+function eval_node!(out::Vector{T}, n::Node, X::Matrix{Float64}, ops::OperatorSet,
+                    ws::EvalWorkspace{T}, level::Int)::Bool where {T}
+    if n.degree == 0
+        if n.isconst
+            c = leafconst(T, n.val, ws)
+            fill!(out, c)
+            return isfinite(c)
+        else
+            j = Int(n.feature)
+            @inbounds for i in eachindex(out)
+                out[i] = T(X[i, j])
+            end
+            return true
+        end
+    elseif n.degree == 1
+        f = ops.unaops[n.op]
+        l = n.l
+        if l.degree == 0 && !l.isconst
+            return loop_unary_x!(f, out, X, Int(l.feature))::Bool
+        end
+        eval_node!(out, l, X, ops, ws, level) || return false
+        return loop_unary!(f, out)::Bool
+    else
+        f = ops.binops[n.op]
+        l = n.l; r = n.r
+        if l.degree == 0 && r.degree == 0
+            if l.isconst && r.isconst
+                cl = leafconst(T, l.val, ws); cr = leafconst(T, r.val, ws)
+                fill!(out, cl)
+                return loop_bin_vc!(f, out, cr)::Bool
+            elseif l.isconst
+                cl = leafconst(T, l.val, ws)
+                return loop_bin_cx!(f, out, cl, X, Int(r.feature))::Bool
+            elseif r.isconst
+                cr = leafconst(T, r.val, ws)
+                return loop_bin_xc!(f, out, X, Int(l.feature), cr)::Bool
+            else
+                return loop_bin_xx!(f, out, X, Int(l.feature), Int(r.feature))::Bool
+            end
+        elseif r.degree == 0
+            eval_node!(out, l, X, ops, ws, level) || return false
+            if r.isconst
+                return loop_bin_vc!(f, out, leafconst(T, r.val, ws))::Bool
+            else
+                return loop_bin_vx!(f, out, X, Int(r.feature))::Bool
+            end
+        elseif l.degree == 0
+            if l.isconst
+                cl = leafconst(T, l.val, ws)   # counted before r: prefix order
+                eval_node!(out, r, X, ops, ws, level) || return false
+                return loop_bin_cv!(f, cl, out)::Bool
+            else
+                eval_node!(out, r, X, ops, ws, level) || return false
+                return loop_bin_xv!(f, X, Int(l.feature), out)::Bool
+            end
+        else
+            eval_node!(out, l, X, ops, ws, level) || return false
+            buf = workspace_buffer!(ws, level)
+            eval_node!(buf, r, X, ops, ws, level + 1) || return false
+            return loop_bin_vv!(f, out, buf)::Bool
+        end
+    end
+end
+
+"""Allocating convenience wrapper: predictions of `tree` on `X` (NaN-filled if non-finite)."""
+function predict_tree(tree::Node, X::Matrix{Float64}, ops::OperatorSet)
+    out = Vector{Float64}(undef, size(X, 1))
+    ok = eval_tree!(out, tree, X, ops, EvalWorkspace{Float64}(size(X, 1)))
+    if !ok
+        # recompute without early exit semantics: evaluate anyway for the caller
+        fill!(out, NaN)
+    end
+    return out
+end
+
+"""
+    eval_jacobian!(J, pred, tree, X, ops, ws) -> Bool
+
+Fill `pred` with the predictions and column `k` of `J` (rows x nconst) with
+the exact derivative of the prediction with respect to constant `k` (prefix
+order), by one forward-mode Dual pass per constant.
+"""
+function eval_jacobian!(J::Matrix{Float64}, pred::Vector{Float64}, tree::Node,
+                        X::Matrix{Float64}, ops::OperatorSet, ws::EvalWorkspace{Dual},
+                        dout::Vector{Dual})::Bool
+    k = size(J, 2)
+    if k == 0
+        ws.seed = 0
+        eval_tree!(dout, tree, X, ops, ws) || return false
+        @inbounds for i in eachindex(pred)
+            pred[i] = dout[i].v
+        end
+        return true
+    end
+    for c in 1:k
+        ws.seed = c
+        eval_tree!(dout, tree, X, ops, ws) || return false
+        @inbounds for i in eachindex(dout)
+            J[i, c] = dout[i].d
+        end
+        if c == 1
+            @inbounds for i in eachindex(pred)
+                pred[i] = dout[i].v
+            end
+        end
+    end
+    ws.seed = 0
+    return true
+end
