@@ -4,7 +4,9 @@
 # EvalWorkspace and are reused: no allocation in the hot loop. Each operator's
 # row loop is reached through a function barrier, so it is compiled for that
 # operator and is type-stable; the dynamic dispatch happens once per node.
-# Non-finite values are detected per node (early exit).
+# Non-finite values are detected per node (early exit) with a Bool reduction,
+# which vectorises without fast-math (a float NaN probe under @simd can be
+# folded away by the compiler).
 
 """Reusable buffers for evaluating trees on `n` rows with element type `T`."""
 mutable struct EvalWorkspace{T}
@@ -28,99 +30,100 @@ end
     return Dual(v, ws.cidx == ws.seed ? 1.0 : 0.0)
 end
 
-@inline nonfinite_probe(v::Float64) = v - v          # 0.0, or NaN if v is Inf/NaN
-@inline nonfinite_probe(v::Dual) = (v.v - v.v) + (v.d - v.d)
+# true for NaN/Inf; written as a comparison so that no fast-math flag can fold it away
+@inline nonfinite(v::Float64) = !(abs(v) < Inf)
+@inline nonfinite(v::Dual) = !(abs(v.v) < Inf) | !(abs(v.d) < Inf)
 
 # --- row loops (function barriers: `f` is concrete inside) --------------------
 function loop_unary!(f::F, out::Vector{T}) where {F,T}
-    s = 0.0
-    @inbounds @simd for i in eachindex(out)
+    bad = false
+    @inbounds for i in eachindex(out)
         v = f(out[i])::T
         out[i] = v
-        s += nonfinite_probe(v)
+        bad |= nonfinite(v)
     end
-    return s == 0.0
+    return !bad
 end
 function loop_bin_vv!(f::F, out::Vector{T}, b::Vector{T}) where {F,T}
-    s = 0.0
-    @inbounds @simd for i in eachindex(out)
+    bad = false
+    @inbounds for i in eachindex(out)
         v = f(out[i], b[i])::T
         out[i] = v
-        s += nonfinite_probe(v)
+        bad |= nonfinite(v)
     end
-    return s == 0.0
+    return !bad
 end
 function loop_bin_vc!(f::F, out::Vector{T}, c::T) where {F,T}
-    s = 0.0
-    @inbounds @simd for i in eachindex(out)
+    bad = false
+    @inbounds for i in eachindex(out)
         v = f(out[i], c)::T
         out[i] = v
-        s += nonfinite_probe(v)
+        bad |= nonfinite(v)
     end
-    return s == 0.0
+    return !bad
 end
 function loop_bin_cv!(f::F, c::T, out::Vector{T}) where {F,T}
-    s = 0.0
-    @inbounds @simd for i in eachindex(out)
+    bad = false
+    @inbounds for i in eachindex(out)
         v = f(c, out[i])::T
         out[i] = v
-        s += nonfinite_probe(v)
+        bad |= nonfinite(v)
     end
-    return s == 0.0
+    return !bad
 end
 function loop_bin_vx!(f::F, out::Vector{T}, X::Matrix{Float64}, j::Int) where {F,T}
-    s = 0.0
-    @inbounds @simd for i in eachindex(out)
+    bad = false
+    @inbounds for i in eachindex(out)
         v = f(out[i], T(X[i, j]))::T
         out[i] = v
-        s += nonfinite_probe(v)
+        bad |= nonfinite(v)
     end
-    return s == 0.0
+    return !bad
 end
 function loop_bin_xv!(f::F, X::Matrix{Float64}, j::Int, out::Vector{T}) where {F,T}
-    s = 0.0
-    @inbounds @simd for i in eachindex(out)
+    bad = false
+    @inbounds for i in eachindex(out)
         v = f(T(X[i, j]), out[i])::T
         out[i] = v
-        s += nonfinite_probe(v)
+        bad |= nonfinite(v)
     end
-    return s == 0.0
+    return !bad
 end
 function loop_bin_xx!(f::F, out::Vector{T}, X::Matrix{Float64}, j::Int, k::Int) where {F,T}
-    s = 0.0
-    @inbounds @simd for i in eachindex(out)
+    bad = false
+    @inbounds for i in eachindex(out)
         v = f(T(X[i, j]), T(X[i, k]))::T
         out[i] = v
-        s += nonfinite_probe(v)
+        bad |= nonfinite(v)
     end
-    return s == 0.0
+    return !bad
 end
 function loop_bin_xc!(f::F, out::Vector{T}, X::Matrix{Float64}, j::Int, c::T) where {F,T}
-    s = 0.0
-    @inbounds @simd for i in eachindex(out)
+    bad = false
+    @inbounds for i in eachindex(out)
         v = f(T(X[i, j]), c)::T
         out[i] = v
-        s += nonfinite_probe(v)
+        bad |= nonfinite(v)
     end
-    return s == 0.0
+    return !bad
 end
 function loop_bin_cx!(f::F, out::Vector{T}, c::T, X::Matrix{Float64}, j::Int) where {F,T}
-    s = 0.0
-    @inbounds @simd for i in eachindex(out)
+    bad = false
+    @inbounds for i in eachindex(out)
         v = f(c, T(X[i, j]))::T
         out[i] = v
-        s += nonfinite_probe(v)
+        bad |= nonfinite(v)
     end
-    return s == 0.0
+    return !bad
 end
 function loop_unary_x!(f::F, out::Vector{T}, X::Matrix{Float64}, j::Int) where {F,T}
-    s = 0.0
-    @inbounds @simd for i in eachindex(out)
+    bad = false
+    @inbounds for i in eachindex(out)
         v = f(T(X[i, j]))::T
         out[i] = v
-        s += nonfinite_probe(v)
+        bad |= nonfinite(v)
     end
-    return s == 0.0
+    return !bad
 end
 
 """

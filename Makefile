@@ -1,0 +1,27 @@
+# The two commands of the README:
+#   make demo   -- set up everything on a fresh machine, then find Kepler's third law
+#   make test   -- set up everything, then run the Python and Julia test suites
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test bench clean
+
+setup:
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+	$(PY) -m pip install --quiet '.[test]'
+	$(PY) -m keplersr.install --yes
+
+demo: setup
+	$(VENV)/bin/keplersr demo
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS) tests
+
+bench: setup
+	$(VENV)/bin/keplersr bench eval
+	$(VENV)/bin/keplersr bench startup
+
+clean:
+	rm -rf $(VENV) build dist outputs

@@ -1,0 +1,61 @@
+# Hall of fame: the best member per complexity seen anywhere in the search,
+# the Pareto front extracted from it, the score column
+# (-d log(loss) / d complexity), and export as protocol records.
+
+mutable struct HallOfFame
+    members::Vector{Union{Nothing,PopMember}}   # index = complexity
+end
+HallOfFame(maxsize::Int) = HallOfFame(Union{Nothing,PopMember}[nothing for _ in 1:maxsize])
+
+"""Offer a member; keep a copy if it beats the best at its complexity. Returns true if kept."""
+function offer!(hof::HallOfFame, m::PopMember)::Bool
+    c = m.complexity
+    (1 <= c <= length(hof.members) && isfinite(m.loss)) || return false
+    cur = hof.members[c]
+    if cur === nothing || m.loss < cur.loss
+        hof.members[c] = copy_member(m)
+        return true
+    end
+    return false
+end
+
+"""Members on the Pareto front: each strictly better in loss than every simpler one."""
+function pareto_front(hof::HallOfFame)::Vector{PopMember}
+    front = PopMember[]
+    best = Inf
+    for m in hof.members
+        m === nothing && continue
+        if m.loss < best
+            push!(front, m); best = m.loss
+        end
+    end
+    return front
+end
+
+"""Scores along a front: score_i = -(log l_i - log l_{i-1}) / (c_i - c_{i-1}); first is 0."""
+function front_scores(front::Vector{PopMember})::Vector{Float64}
+    s = zeros(length(front))
+    for i in 2:length(front)
+        l0 = max(front[i - 1].loss, floatmin(Float64)); l1 = max(front[i].loss, floatmin(Float64))
+        dc = front[i].complexity - front[i - 1].complexity
+        s[i] = dc > 0 ? -(log(l1) - log(l0)) / dc : 0.0
+    end
+    return s
+end
+
+"""Protocol records (docs/PROTOCOL.md) for the Pareto front, with constant standard errors."""
+function hof_records(hof::HallOfFame, data::Dataset, opts::Options; uncertainties::Bool=true)
+    front = pareto_front(hof)
+    scores = front_scores(front)
+    recs = Vector{Dict{String,Any}}()
+    for (m, s) in zip(front, scores)
+        codes, consts = encode_tree(m.tree)
+        se = uncertainties && !isempty(consts) ? constant_uncertainties(m.tree, data, opts) :
+             fill(NaN, length(consts))
+        push!(recs, Dict{String,Any}(
+            "complexity" => m.complexity, "loss" => m.loss, "score" => s,
+            "equation" => string_tree(m.tree, opts.ops; varnames=data.varnames),
+            "codes" => codes, "constants" => consts, "constants_stderr" => se))
+    end
+    return recs
+end

@@ -1,0 +1,11 @@
+"""KeplerSR: symbolic regression for physicists.
+
+``SymbolicRegressor`` finds formulas behind a table of numbers, as a Pareto
+front of accuracy against simplicity, with a search engine written in Julia.
+"""
+
+__version__ = "0.1.0"
+
+from .estimator import SymbolicRegressor  # noqa: E402
+
+__all__ = ["SymbolicRegressor", "__version__"]

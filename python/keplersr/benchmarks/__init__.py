@@ -1,0 +1,1 @@
+"""Benchmarks and comparison studies (`keplersr bench ...`)."""

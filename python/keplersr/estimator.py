@@ -1,0 +1,494 @@
+"""``SymbolicRegressor``: the scikit-learn style estimator.
+
+The constructor only stores parameters. ``fit`` validates everything before
+Julia is touched, hands the data to the shared Julia worker
+(:mod:`keplersr.bridge`), streams progress, writes the run directory while the
+search runs, and turns the engine's hall of fame into ``equations_``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from . import rundir
+from .expressions import CompiledExpression, codes_to_sympy, to_latex
+from .model_selection import select_index
+from .options import build_operator_spec, engine_options
+from .progress import ProgressPrinter
+
+EQUATION_COLUMNS = ["complexity", "loss", "score", "equation", "sympy_format",
+                    "lambda_format", "constants", "constants_stderr"]
+
+
+class SymbolicRegressor(RegressorMixin, BaseEstimator):
+    """Find formulas that fit ``y`` from ``X``: a Pareto front of accuracy against simplicity.
+
+    The parameters follow PySR's names; see docs/OPTIONS.md for all of them.
+    Fitted attributes: ``equations_`` (a DataFrame, or a list of them for a 2-D
+    ``y``), ``n_features_in_``, ``feature_names_in_`` (DataFrame input),
+    ``variable_names_``, ``run_dir_``, ``history_``, ``stop_reason_``,
+    ``interrupted_``.
+    """
+
+    def __init__(
+        self,
+        binary_operators=("+", "-", "*", "/"),
+        unary_operators=(),
+        maxsize=20,
+        maxdepth=None,
+        niterations=40,
+        populations=15,
+        population_size=33,
+        ncycles_per_iteration=300,
+        parsimony=0.0032,
+        constraints=None,
+        nested_constraints=None,
+        complexity_of_operators=None,
+        complexity_of_constants=1,
+        complexity_of_variables=1,
+        elementwise_loss="L2",
+        huber_delta=1.0,
+        model_selection="best",
+        random_state=None,
+        deterministic=False,
+        timeout_in_seconds=None,
+        max_evals=None,
+        early_stop_condition=None,
+        procs=None,
+        verbosity=1,
+        progress=True,
+        extra_sympy_mappings=None,
+        output_directory="outputs",
+        run_id=None,
+        tournament_selection_n=15,
+        tournament_selection_p=0.982,
+        adaptive_parsimony_scaling=20.0,
+        use_frequency=True,
+        annealing=True,
+        alpha=0.1,
+        crossover_probability=0.066,
+        optimize_probability=0.14,
+        optimizer_iterations=8,
+        optimizer_nrestarts=2,
+        fraction_replaced=0.00036,
+        fraction_replaced_hof=0.035,
+        topn=12,
+        perturbation_factor=0.076,
+        should_simplify=True,
+        mutation_weights=None,
+        progress_interval=0.5,
+        worker_timeout=120.0,
+        julia=None,
+    ):
+        self.binary_operators = binary_operators
+        self.unary_operators = unary_operators
+        self.maxsize = maxsize
+        self.maxdepth = maxdepth
+        self.niterations = niterations
+        self.populations = populations
+        self.population_size = population_size
+        self.ncycles_per_iteration = ncycles_per_iteration
+        self.parsimony = parsimony
+        self.constraints = constraints
+        self.nested_constraints = nested_constraints
+        self.complexity_of_operators = complexity_of_operators
+        self.complexity_of_constants = complexity_of_constants
+        self.complexity_of_variables = complexity_of_variables
+        self.elementwise_loss = elementwise_loss
+        self.huber_delta = huber_delta
+        self.model_selection = model_selection
+        self.random_state = random_state
+        self.deterministic = deterministic
+        self.timeout_in_seconds = timeout_in_seconds
+        self.max_evals = max_evals
+        self.early_stop_condition = early_stop_condition
+        self.procs = procs
+        self.verbosity = verbosity
+        self.progress = progress
+        self.extra_sympy_mappings = extra_sympy_mappings
+        self.output_directory = output_directory
+        self.run_id = run_id
+        self.tournament_selection_n = tournament_selection_n
+        self.tournament_selection_p = tournament_selection_p
+        self.adaptive_parsimony_scaling = adaptive_parsimony_scaling
+        self.use_frequency = use_frequency
+        self.annealing = annealing
+        self.alpha = alpha
+        self.crossover_probability = crossover_probability
+        self.optimize_probability = optimize_probability
+        self.optimizer_iterations = optimizer_iterations
+        self.optimizer_nrestarts = optimizer_nrestarts
+        self.fraction_replaced = fraction_replaced
+        self.fraction_replaced_hof = fraction_replaced_hof
+        self.topn = topn
+        self.perturbation_factor = perturbation_factor
+        self.should_simplify = should_simplify
+        self.mutation_weights = mutation_weights
+        self.progress_interval = progress_interval
+        self.worker_timeout = worker_timeout
+        self.julia = julia
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, weights=None, variable_names=None):
+        """Search for formulas ``y ~ f(X)``.
+
+        ``X``: array (n, p) or DataFrame (its column names become the variable
+        names). ``y``: array (n,) or (n, k) / DataFrame; a 2-D ``y`` runs one
+        search per column. ``weights``: optional non-negative (n,) weights.
+        ``variable_names``: names for the columns of an array ``X``.
+        """
+        Xa, names, feature_names = _validate_X(X, variable_names)
+        ya, multi = _validate_y(y, Xa.shape[0])
+        w = _validate_weights(weights, Xa.shape[0])
+        spec = build_operator_spec(self.binary_operators, self.unary_operators,
+                                   self.extra_sympy_mappings)
+        opts = engine_options(self, spec, Xa.shape[1])
+        opts["seed"] = _seed_from(self.random_state)
+        _check_int_param("verbosity", self.verbosity)
+        procs = self.procs
+        if procs is not None and (isinstance(procs, bool) or not isinstance(procs, numbers.Integral) or procs < 1):
+            raise ValueError(f"procs (Julia threads) must be a positive integer or None, got {procs!r}")
+        if not (isinstance(self.worker_timeout, numbers.Real) and self.worker_timeout > 0):
+            raise ValueError(f"worker_timeout must be a positive number of seconds, got {self.worker_timeout!r}")
+
+        self.n_features_in_ = Xa.shape[1]
+        if feature_names is not None:
+            self.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.variable_names_ = list(names)
+        self.binary_operators_ = list(spec.binary)
+        self.unary_operators_ = list(spec.unary)
+        self.run_id_ = self.run_id or rundir.new_run_id()
+        self.run_dir_ = (os.path.join(self.output_directory, self.run_id_)
+                         if self.output_directory else None)
+        self.multioutput_ = multi
+
+        from .bridge import get_worker   # imported here: predict never needs Julia
+
+        worker = get_worker(threads=procs, julia=self.julia)
+        outputs, histories = [], []
+        self.interrupted_ = False
+        self.stop_reason_ = []
+        state = self._run_state("running", outputs)
+        for k in range(ya.shape[1]):
+            label = f"[output {k}] " if multi else ""
+            printer = ProgressPrinter(enabled=bool(self.progress), verbosity=self.verbosity, label=label)
+            history = []
+            last_write = [0.0]
+
+            def on_progress(p, _k=k, _history=history, _printer=printer, _last=last_write):
+                _history.append({key: p.get(key) for key in
+                                 ("iteration", "evals", "evals_per_second", "elapsed", "best_loss", "records")})
+                _printer(p)
+                if self.run_dir_ and time.monotonic() - _last[0] > 1.0:
+                    _last[0] = time.monotonic()
+                    rundir.write_run(self.run_dir_, self._run_state(
+                        "running", outputs + [p.get("records") or []]))
+
+            try:
+                res = worker.fit(Xa, ya[:, k], w, opts, list(names), on_progress=on_progress,
+                                 worker_timeout=float(self.worker_timeout))
+            except BaseException:
+                printer.close()
+                if self.run_dir_:
+                    last = history[-1]["records"] if history else []
+                    rundir.write_run(self.run_dir_, self._run_state("failed", outputs + [last or []]))
+                raise
+            printer.close()
+            outputs.append(res.records)
+            histories.append(history)
+            self.stop_reason_.append(res.stop_reason)
+            if res.interrupted:
+                self.interrupted_ = True
+                break
+        status = "interrupted" if self.interrupted_ else "finished"
+        if self.run_dir_:
+            rundir.write_run(self.run_dir_, self._run_state(status, outputs))
+        self._set_equations(outputs)
+        self.history_ = histories if multi else histories[0]
+        if self.interrupted_:
+            warnings.warn(
+                "search interrupted: equations_ holds the hall of fame found so far"
+                + (f" (outputs searched: {len(outputs)} of {ya.shape[1]})" if multi else ""),
+                RuntimeWarning, stacklevel=2)
+        if self.verbosity >= 1 and self.progress:
+            from .progress import format_front
+            for k, recs in enumerate(outputs):
+                print(("" if not multi else f"output {k}:\n") + format_front(recs))
+        return self
+
+    def _run_state(self, status, outputs):
+        return {
+            "status": status,
+            "params": _jsonable_params(self.get_params()),
+            "variable_names": self.variable_names_,
+            "feature_names_in": (list(self.feature_names_in_) if hasattr(self, "feature_names_in_") else None),
+            "binary_operators": self.binary_operators_,
+            "unary_operators": self.unary_operators_,
+            "multioutput": self.multioutput_,
+            "outputs": outputs,
+        }
+
+    def _set_equations(self, outputs):
+        tables = [self._records_to_frame(recs) for recs in outputs]
+        self.equations_ = tables if self.multioutput_ else tables[0]
+
+    def _records_to_frame(self, records):
+        rows = []
+        for r in records:
+            expr = codes_to_sympy(r["codes"], r["constants"], self.binary_operators_,
+                                  self.unary_operators_, self.variable_names_,
+                                  extra_sympy_mappings=self.extra_sympy_mappings)
+            rows.append({
+                "complexity": int(r["complexity"]),
+                "loss": float(r["loss"]),
+                "score": float(r.get("score", 0.0)),
+                "equation": r["equation"],
+                "sympy_format": expr,
+                "lambda_format": CompiledExpression(expr, self.variable_names_),
+                "constants": [float(c) for c in r["constants"]],
+                "constants_stderr": [float(c) for c in r.get("constants_stderr", [])],
+                "codes": [int(c) for c in r["codes"]],
+            })
+        df = pd.DataFrame(rows, columns=EQUATION_COLUMNS + ["codes"])
+        return df
+
+    # ------------------------------------------------------------ accessors
+    def _tables(self):
+        if not hasattr(self, "equations_"):
+            from sklearn.exceptions import NotFittedError
+            raise NotFittedError("this SymbolicRegressor is not fitted yet: call fit first")
+        return self.equations_ if self.multioutput_ else [self.equations_]
+
+    def _row(self, table, index):
+        if len(table) == 0:
+            raise ValueError("no equations were found for this output (the search was stopped before it)")
+        if index is None:
+            index = select_index(table, self.model_selection)
+        elif index not in table.index:
+            raise ValueError(f"index {index!r} is not a row of equations_ (rows are {list(table.index)})")
+        return table.loc[index]
+
+    def _per_output(self, fn, index):
+        tables = self._tables()
+        if self.multioutput_:
+            idx = index if isinstance(index, (list, tuple)) else [index] * len(tables)
+            if len(idx) != len(tables):
+                raise ValueError(f"index must give one row per output ({len(tables)}), got {len(idx)}")
+            return [fn(self._row(t, i)) for t, i in zip(tables, idx)]
+        return fn(self._row(tables[0], index))
+
+    def get_best(self, index=None):
+        """The selected row of ``equations_`` (a list of rows for a 2-D ``y``)."""
+        return self._per_output(lambda row: row, index)
+
+    def sympy(self, index=None):
+        """The selected equation as a sympy expression."""
+        return self._per_output(lambda row: row["sympy_format"], index)
+
+    def latex(self, index=None, precision=3):
+        """The selected equation as LaTeX (constants shown to ``precision`` significant digits)."""
+        return self._per_output(lambda row: to_latex(row["sympy_format"], precision=precision), index)
+
+    def predict(self, X, index=None):
+        """Predictions of the selected equation (or row ``index`` of ``equations_``).
+
+        Works without Julia (numpy evaluation of the sympy form), so a
+        pickled model predicts anywhere.
+        """
+        self._tables()
+        Xa = self._validate_predict_X(X)
+        out = self._per_output(lambda row: np.asarray(row["lambda_format"](Xa), dtype=float), index)
+        if self.multioutput_:
+            return np.column_stack(out)
+        return out
+
+    def _validate_predict_X(self, X):
+        if isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
+            missing = [c for c in self.feature_names_in_ if c not in X.columns]
+            if missing:
+                raise ValueError(f"X is missing the columns {missing} seen in fit")
+            X = X[list(self.feature_names_in_)]
+        Xa, _, _ = _validate_X(X, None, what="X")
+        if Xa.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {Xa.shape[1]} features, but the model was fitted with {self.n_features_in_}")
+        return Xa
+
+    # --------------------------------------------------------------- reload
+    @classmethod
+    def from_file(cls, run_dir, extra_sympy_mappings=None):
+        """Rebuild a fitted model from its run directory (``run_dir_``).
+
+        Runs that used user operators need their ``extra_sympy_mappings``
+        again (functions are not stored on disk).
+        """
+        state = rundir.read_run(run_dir)
+        params = dict(state["params"])
+        needed = params.pop("extra_sympy_mappings_keys", None) or []
+        missing = [k for k in needed if k not in (extra_sympy_mappings or {})]
+        if missing:
+            raise ValueError(
+                f"the run used user operators {missing}: pass "
+                "SymbolicRegressor.from_file(run_dir, extra_sympy_mappings={...}) with their sympy forms")
+        valid = cls().get_params()
+        model = cls(**{k: v for k, v in params.items() if k in valid})
+        model.extra_sympy_mappings = extra_sympy_mappings
+        return model._load_state(state, run_dir)
+
+    def _load_state(self, state, run_dir):
+        self.variable_names_ = state["variable_names"]
+        self.n_features_in_ = len(self.variable_names_)
+        if state.get("feature_names_in"):
+            self.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+        self.binary_operators_ = state["binary_operators"]
+        self.unary_operators_ = state["unary_operators"]
+        self.multioutput_ = state["multioutput"]
+        self.run_dir_ = run_dir
+        self.run_id_ = os.path.basename(os.path.normpath(run_dir))
+        self.interrupted_ = state["status"] != "finished"
+        self.stop_reason_ = []
+        self.history_ = []
+        self._set_equations(state["outputs"])
+        return self
+
+    def __repr__(self):
+        if not hasattr(self, "equations_"):
+            return super().__repr__()
+        try:
+            best = self.get_best()
+            eqs = [best] if not self.multioutput_ else best
+            lines = [super().__repr__(), "selected:"]
+            lines += [f"  {r['equation']}  (complexity {r['complexity']}, loss {r['loss']:.4g})" for r in eqs]
+            return "\n".join(lines)
+        except ValueError:
+            return super().__repr__()
+
+
+# ---------------------------------------------------------------- validation
+def _check_int_param(name, v):
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {v!r}")
+
+
+def _seed_from(random_state):
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) or random_state < 0:
+        raise ValueError(f"random_state must be a non-negative integer or None, got {random_state!r}")
+    return int(random_state)
+
+
+def _validate_X(X, variable_names, what="X"):
+    feature_names = None
+    if isinstance(X, pd.DataFrame):
+        bad = [str(c) for c in X.columns if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])]
+        if bad:
+            raise ValueError(f"{what} has non-numeric columns: {bad}")
+        feature_names = [str(c) for c in X.columns]
+        if variable_names is not None:
+            raise ValueError("variable_names cannot be combined with a DataFrame X: its column names are used")
+        names = feature_names
+        Xa = X.to_numpy(dtype=float)
+    else:
+        try:
+            Xa = np.asarray(X)
+        except Exception as err:  # ragged lists etc.
+            raise ValueError(f"{what} cannot be read as a numeric array: {err}") from None
+        if Xa.dtype == object or not (np.issubdtype(Xa.dtype, np.number) or Xa.dtype == bool):
+            raise ValueError(f"{what} must be numeric, got an array of dtype {Xa.dtype}")
+        if Xa.dtype == bool or np.iscomplexobj(Xa):
+            raise ValueError(f"{what} must be real-valued numbers, got dtype {Xa.dtype}")
+        Xa = Xa.astype(float)
+        if Xa.ndim == 1:
+            raise ValueError(f"{what} must be 2-D (n_samples, n_features); reshape a single feature with X.reshape(-1, 1)")
+        names = None
+    if Xa.ndim != 2:
+        raise ValueError(f"{what} must be 2-D (n_samples, n_features), got shape {Xa.shape}")
+    if Xa.shape[0] == 0:
+        raise ValueError(f"{what} is empty: it has no rows")
+    if Xa.shape[1] == 0:
+        raise ValueError(f"{what} has no features (columns)")
+    bad = ~np.isfinite(Xa)
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        raise ValueError(f"{what} contains NaN or Inf ({int(bad.sum())} values, first at row {rows[0]}, column {cols[0]})")
+    if names is None:
+        if variable_names is None:
+            names = [f"x{j}" for j in range(Xa.shape[1])]
+        else:
+            names = [str(v) for v in variable_names]
+            if len(names) != Xa.shape[1]:
+                raise ValueError(f"variable_names has {len(names)} names for {Xa.shape[1]} features")
+    if len(set(names)) != len(names):
+        raise ValueError(f"variable names must be unique, got {names}")
+    for nm in names:
+        if not nm or any(ch.isspace() for ch in nm) or any(ch in nm for ch in "()+-*/^,"):
+            raise ValueError(f"variable name {nm!r} is not usable in a formula (no spaces, operators or parentheses)")
+    return np.ascontiguousarray(Xa), names, feature_names
+
+
+def _validate_y(y, n):
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        cols = [y] if isinstance(y, pd.Series) else [y[c] for c in y.columns]
+        for c in cols:
+            if not pd.api.types.is_numeric_dtype(c) or pd.api.types.is_bool_dtype(c):
+                raise ValueError(f"y must be numeric, column {c.name!r} has dtype {c.dtype}")
+        ya = y.to_numpy(dtype=float)
+    else:
+        ya = np.asarray(y)
+        if ya.dtype == object or not np.issubdtype(ya.dtype, np.number) or np.iscomplexobj(ya):
+            raise ValueError(f"y must be real numbers, got an array of dtype {ya.dtype}")
+        ya = ya.astype(float)
+    if ya.ndim == 0 or ya.ndim > 2:
+        raise ValueError(f"y must be 1-D (n_samples,) or 2-D (n_samples, n_outputs), got shape {ya.shape}")
+    if ya.shape[0] != n:
+        raise ValueError(f"X has {n} rows but y has {ya.shape[0]}")
+    multi = ya.ndim == 2
+    if not multi:
+        ya = ya[:, None]
+    if ya.shape[1] == 0:
+        raise ValueError("y has no outputs (columns)")
+    bad = ~np.isfinite(ya)
+    if bad.any():
+        raise ValueError(f"y contains NaN or Inf ({int(bad.sum())} values, first at row {np.nonzero(bad)[0][0]})")
+    return ya, multi
+
+
+def _validate_weights(weights, n):
+    if weights is None:
+        return None
+    w = np.asarray(weights)
+    if w.dtype == object or not np.issubdtype(w.dtype, np.number) or np.iscomplexobj(w):
+        raise ValueError(f"weights must be real numbers, got dtype {w.dtype}")
+    w = w.astype(float).ravel() if w.ndim == 2 and 1 in w.shape else w.astype(float)
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(f"weights must have shape ({n},), got {np.asarray(weights).shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError("weights contain NaN or Inf")
+    if np.any(w < 0):
+        raise ValueError("weights must be non-negative")
+    if not np.any(w > 0):
+        raise ValueError("weights are all zero")
+    return w
+
+
+def _jsonable_params(params):
+    out = {}
+    for k, v in params.items():
+        if k == "extra_sympy_mappings":
+            out["extra_sympy_mappings_keys"] = sorted(v) if v else []
+            continue
+        if isinstance(v, tuple):
+            v = list(v)
+        if isinstance(v, dict):
+            v = {str(kk): (list(vv) if isinstance(vv, tuple) else vv) for kk, vv in v.items()}
+        out[k] = v
+    return out
