@@ -10,6 +10,8 @@ using Random
 using Printf
 using Statistics
 
+const ENGINE_VERSION = "0.1.0"
+
 include("operators.jl")
 include("expression.jl")
 include("dual.jl")
@@ -17,5 +19,15 @@ include("evaluation.jl")
 include("options.jl")
 include("loss.jl")
 include("complexity.jl")
+include("constants.jl")
+include("population.jl")
+include("simplify.jl")
+include("mutation.jl")
+include("crossover.jl")
+include("selection.jl")
+include("halloffame.jl")
+include("search.jl")
+include("json.jl")
+include("protocol.jl")
 
 end # module

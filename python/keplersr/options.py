@@ -173,7 +173,7 @@ def engine_options(est, spec, nfeatures):
     d["timeout_in_seconds"] = t or 0.0
     d["max_evals"] = _check_int("max_evals", est.max_evals, low=1, allow_none=True) or 0
     esc = _check_float("early_stop_condition", est.early_stop_condition, allow_none=True)
-    d["early_stop_condition"] = "NaN" if esc is None else esc
+    d["early_stop_condition"] = esc   # None -> NaN (no early stop) in the engine
     if est.deterministic and est.random_state is None:
         raise ValueError("deterministic=True needs random_state (a seed)")
     # loss

@@ -1,0 +1,255 @@
+"""WBF Higgs production with the CP-odd operator O_WWtilde: the optimal-observable dataset.
+
+:func:`wbf_cp_score` generates unweighted events ``pp -> H j j`` (WW fusion, t-channel,
+leading order) at parton or detector level and returns the regression inputs together
+with the per-event (joint) score ``t(z) = d/dtheta log p(z | theta)`` with respect to
+``theta = f_WWtilde / Lambda^2`` [TeV^-2].  Physics and conventions: see
+:mod:`keplersr.datasets.wbf_amplitudes`, :mod:`keplersr.datasets.wbf_phase_space`,
+:mod:`keplersr.datasets.wbf_detector`, :mod:`keplersr.datasets.pdfs` and
+``docs/physics-score.md``.
+"""
+from __future__ import annotations
+
+import numbers
+import time
+
+import numpy as np
+import pandas as pd
+
+from . import wbf_amplitudes as amp
+from . import wbf_detector as det
+from . import wbf_phase_space as ps
+from .pdfs import ToyPDFs, channel_luminosities, evaluate_pdfs
+
+FEATURES = ("x_f", "x_b", "Delta_eta", "Delta_phi", "m_jj", "m_Hjj")
+
+UNITS = {
+    "x_f": "1 (pT_f / mH)", "x_b": "1 (pT_b / mH)", "Delta_eta": "1", "Delta_phi": "rad",
+    "m_jj": "GeV", "m_Hjj": "GeV", "t": "TeV^2 (score per unit f/Lambda^2 in TeV^-2)",
+    "t_sm": "TeV^2", "q": "TeV^4", "weight": "1", "theta": "TeV^-2",
+}
+
+
+def wbf_cp_score(n_events, level="parton", detector="A", theta=0.0, seed=None, pdfs=None,
+                 return_metadata=False, w_max_quantile=0.9999, batch_size=200_000,
+                 n_pilot=100_000):
+    """Generate the CP-odd WBF score dataset.
+
+    Parameters
+    ----------
+    n_events : int
+        Number of unweighted events *after* the selection cuts (at the requested level).
+    level : {"parton", "detector"}
+        Observables from the partons, or from jets/Higgs smeared with ``detector``.
+    detector : {"A", "B"}
+        Smearing preset (only used at detector level), see :mod:`wbf_detector`.
+    theta : float
+        ``f_WWtilde / Lambda^2`` in TeV^-2 of the generated sample.  Events are drawn from
+        ``p(x | theta)`` and ``t`` is the score at ``theta`` (the "saturating" score
+        ``(t0 + 2 theta q)/(1 + theta t0 + theta^2 q) - 2 theta <q>/(1 + theta^2 <q>)``).
+    seed : None, int or numpy.random.Generator
+    pdfs : None or callable ``pdfs(x, Q) -> {"u", "d", "ubar", "dbar": ndarray}``
+        Parton number densities; ``None`` uses :class:`~keplersr.datasets.pdfs.ToyPDFs`.
+        ``Q`` is the virtuality ``sqrt(-q_i^2)`` of the W emitted by that beam (GeV).
+    return_metadata : bool
+        If True return ``(df, metadata)``; the metadata is always in ``df.attrs``.
+    w_max_quantile : float in (0, 1]
+        Unweighting maximum = this quantile of the weights of a pilot run.  Events above
+        it are kept with ``weight = w / w_max > 1`` (so weighted averages stay unbiased).
+    batch_size, n_pilot : int
+        Raw phase-space points per batch; selected events in the pilot run.
+
+    Returns
+    -------
+    pandas.DataFrame with columns ``x_f, x_b, Delta_eta, Delta_phi, m_jj, m_Hjj`` (inputs),
+    ``t`` (target: per-event joint score t(z), TeV^2), ``q`` (quadratic term, TeV^4),
+    ``channel`` ("qq"/"qqbar"), ``weight`` (1 except overweight events) and, if
+    ``theta != 0``, ``t_sm`` (the score at theta = 0 of the same events).
+    """
+    n_events = _check_positive_int(n_events, "n_events")
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    n_pilot = _check_positive_int(n_pilot, "n_pilot")
+    if level not in ("parton", "detector"):
+        raise ValueError(f"level must be 'parton' or 'detector', got {level!r}")
+    preset = det.get_preset(detector) if level == "detector" else None
+    if level == "parton" and detector not in det.PRESETS:
+        raise ValueError(f"detector must be one of {sorted(det.PRESETS)}, got {detector!r}")
+    if isinstance(theta, bool) or not isinstance(theta, numbers.Real) or not np.isfinite(theta):
+        raise ValueError(f"theta must be a finite real number (TeV^-2), got {theta!r}")
+    theta = float(theta)
+    if isinstance(w_max_quantile, bool) or not isinstance(w_max_quantile, numbers.Real) \
+            or not 0.0 < w_max_quantile <= 1.0:
+        raise ValueError(f"w_max_quantile must be in (0, 1], got {w_max_quantile!r}")
+    if pdfs is None:
+        pdfs = ToyPDFs()
+    elif not callable(pdfs):
+        raise ValueError(f"pdfs must be None or a callable pdfs(x, Q) -> mapping, got {type(pdfs).__name__}")
+    if seed is None or isinstance(seed, (numbers.Integral, np.random.SeedSequence)) and not isinstance(seed, bool):
+        rng = np.random.default_rng(seed)
+    elif isinstance(seed, np.random.Generator):
+        rng = seed
+    else:
+        raise ValueError(f"seed must be None, an int or a numpy Generator, got {seed!r}")
+
+    t_start = time.perf_counter()
+    n_raw = 0
+
+    def weighted_batch():
+        nonlocal n_raw
+        ev = ps.sample_phase_space(batch_size, rng, preselect=level)
+        n_raw += batch_size
+        obs = ps.observables(ev.p1, ev.p2, ev.pH)
+        keep = ps.pass_cuts(obs) if level == "parton" else ps.pass_loose_precuts(obs)
+        ev = ev.subset(keep)
+        return ev, _channel_weights(ev, pdfs, theta)
+
+    # pilot run: the unweighting maximum
+    pilot = []
+    n_sel = 0
+    while n_sel < n_pilot:
+        ev, (w_c, extras) = weighted_batch()
+        pilot.append((ev, w_c, extras))
+        n_sel += len(ev)
+    w_all = np.concatenate([w.sum(axis=1) for _, w, _ in pilot])
+    w_max = float(np.quantile(w_all, w_max_quantile))
+
+    chunks = []
+    n_have = 0
+    n_overweight = 0
+    queue = list(pilot)
+    while n_have < n_events:
+        if queue:
+            ev, w_c, extras = queue.pop(0)
+        else:
+            ev, (w_c, extras) = weighted_batch()
+        w = w_c.sum(axis=1)
+        acc = rng.uniform(size=w.shape[0]) * w_max < w
+        n_overweight += int(np.count_nonzero(w[acc] > w_max))
+        ev = ev.subset(acc)
+        w_c, w = w_c[acc], w[acc]
+        extras = {k: v[acc] for k, v in extras.items()}
+        chan = (rng.uniform(size=w.shape[0]) * w >= w_c[:, 0]).astype(np.int8)
+        chunk = _event_table(ev, chan, extras, w / w_max, level, preset, rng)
+        chunks.append(chunk)
+        n_have += len(chunk)
+    df = pd.concat(chunks, ignore_index=True).iloc[:n_events].reset_index(drop=True)
+
+    mean_q_sm = None
+    if theta != 0.0:
+        t0, q = df["t_sm"].to_numpy(), df["q"].to_numpy()
+        r = 1.0 + theta * t0 + theta ** 2 * q
+        wsm = df["weight"].to_numpy() / r
+        mean_q_sm = float(np.sum(wsm * q) / np.sum(wsm))
+        df["t"] = (t0 + 2 * theta * q) / r - 2 * theta * mean_q_sm / (1 + theta ** 2 * mean_q_sm)
+    else:
+        df = df.drop(columns="t_sm")
+    df["channel"] = pd.Categorical.from_codes(df["channel"].to_numpy(), categories=list(amp.CHANNELS))
+
+    elapsed = time.perf_counter() - t_start
+    meta = _metadata(level, detector, preset, theta, pdfs, seed, w_max, w_max_quantile, n_raw,
+                     n_overweight, mean_q_sm, df, elapsed)
+    df.attrs.update(meta)
+    return (df, meta) if return_metadata else df
+
+
+def _channel_weights(ev, pdfs, theta):
+    """Per-channel event weights ``w_c`` (shape (N, 2)) and the per-channel t, q when needed.
+
+    ``w_c = Jac / (x1 x2) * L_c * |M_SM|^2_c * (1 + theta t_c + theta^2 q_c)``.
+    """
+    q1 = ev.pa - ev.p1
+    q2 = ev.pb - ev.p2
+    scale1 = np.sqrt(np.clip(-amp.mdot(q1, q1), 0.0, None))
+    scale2 = np.sqrt(np.clip(-amp.mdot(q2, q2), 0.0, None))
+    f1 = evaluate_pdfs(pdfs, ev.x1, scale1)
+    f2 = evaluate_pdfs(pdfs, ev.x2, scale2)
+    l_qq, l_qqb = channel_luminosities(f1, f2)
+    base = ev.jacobian / (ev.x1 * ev.x2)
+    w = np.empty((len(ev), 2))
+    extras = {}
+    for c, lum in enumerate((l_qq, l_qqb)):
+        w[:, c] = base * lum * amp.closed_form_sm(ev.pa, ev.pb, ev.p1, ev.p2, amp.CHANNELS[c], ps.M_W)
+        if theta != 0.0:
+            t_c = amp.closed_form_score(ev.pa, ev.pb, ev.p1, ev.p2, amp.CHANNELS[c])
+            q_c = amp.helicity_amplitudes(ev.pa, ev.pb, ev.p1, ev.p2, amp.CHANNELS[c], ps.M_W)["q"]
+            w[:, c] *= 1.0 + theta * t_c + theta ** 2 * q_c
+            extras[f"t{c}"], extras[f"q{c}"] = t_c, q_c
+    return w, extras
+
+
+def _event_table(ev, chan, extras, weight, level, preset, rng):
+    """Observables, scores and weights of accepted events (detector smearing + cuts if asked)."""
+    if "t0" in extras:
+        t = np.where(chan == 1, extras["t1"], extras["t0"])
+        q = np.where(chan == 1, extras["q1"], extras["q0"])
+    else:
+        t = amp.closed_form_score(ev.pa, ev.pb, ev.p1, ev.p2, chan)
+        q = amp.helicity_amplitudes(ev.pa, ev.pb, ev.p1, ev.p2, chan, ps.M_W)["q"]
+    if level == "detector":
+        j1 = det.smear_jet(ev.p1, preset, rng)
+        j2 = det.smear_jet(ev.p2, preset, rng)
+        h = det.smear_higgs(ev.pH, preset, rng)
+    else:
+        j1, j2, h = ev.p1, ev.p2, ev.pH
+    obs = ps.observables(j1, j2, h)
+    keep = ps.pass_cuts(obs)
+    cols = {f: obs[f][keep] for f in FEATURES}
+    cols["t"] = t[keep]
+    cols["t_sm"] = t[keep]
+    cols["q"] = q[keep]
+    cols["channel"] = chan[keep]
+    cols["weight"] = np.maximum(1.0, weight[keep])
+    return pd.DataFrame(cols)
+
+
+def _check_positive_int(v, name):
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return int(v)
+
+
+def _metadata(level, detector, preset, theta, pdfs, seed, w_max, quantile, n_raw, n_over,
+              mean_q_sm, df, elapsed):
+    frac = df["channel"].value_counts(normalize=True)
+    return {
+        "dataset": "wbf_cp_score",
+        "process": "p p -> H j j, WW fusion (t-channel, LO), CP-odd operator O_WWtilde",
+        "sqrt_s_GeV": ps.SQRT_S, "m_H_GeV": ps.M_H, "m_W_GeV": ps.M_W,
+        "level": level,
+        "detector": detector if level == "detector" else None,
+        "smearing": preset,
+        "theta": theta,
+        "features": list(FEATURES),
+        "target": "t",
+        "units": dict(UNITS),
+        "conventions": {
+            "metric": "(+,-,-,-)",
+            "eps0123": "+1 (eps_0123 = -1)",
+            "vertex": "i g mW [g^ab + kappa eps^{ab mu nu} q1_mu q2_nu], q1 = pa - p1, q2 = pb - p2",
+            "kappa": "kappa = -2 f_WWtilde/Lambda^2 = -2e-6 theta GeV^-2 (theta in TeV^-2)",
+            "score": "|M|^2 = |M_SM|^2 (1 + theta t + theta^2 q); t(z) = d log p(z|theta)/d theta",
+            "t_qq": "+2e-6 pT1 pT2 sin(phi1 - phi2) (1 + s_hat/m_jj^2)  [GeV]",
+            "t_qqbar": "+1e-6 pT1 pT2 sin(phi1 - phi2) s_hat [1/(pa.p2) + 1/(pb.p1)]  [GeV]",
+            "jets": "jet 1 from the +z beam line; observables use eta ordering: f = forward, b = backward",
+            "Delta_phi": "phi_f - phi_b wrapped to (-pi, pi]",
+            "saturating_score": "t(z|theta) = (t + 2 theta q)/(1 + theta t + theta^2 q)"
+                                " - 2 theta <q>/(1 + theta^2 <q>)",
+        },
+        "cuts": dict(ps.CUTS),
+        "generation": {
+            "y_jet": [-ps.Y_JET_MAX, ps.Y_JET_MAX], "y_H": [-ps.Y_H_MAX, ps.Y_H_MAX],
+            "pT_jet_GeV": [ps.PT_GEN_MIN, ps.PT_GEN_MAX],
+            "pT_sampling": "u ~ U[1/(pTmax^2+mW^2), 1/(pTmin^2+mW^2)], pT = sqrt(1/u - mW^2)",
+            "precuts": "parton: the cuts; detector: Delta_eta>3.0, m_jj>350, opposite hemispheres"
+                       " (or min|eta|<0.5) before smearing",
+        },
+        "pdfs": repr(pdfs),
+        "seed": seed if seed is None or isinstance(seed, numbers.Integral) else repr(seed),
+        "w_max": w_max,
+        "w_max_quantile": quantile,
+        "n_raw_points": n_raw,
+        "n_overweight": n_over,
+        "mean_q_sm": mean_q_sm,
+        "channel_fractions": {k: float(v) for k, v in frac.items()},
+        "generation_seconds": elapsed,
+    }

@@ -1,0 +1,262 @@
+"""Finding, and on Debian/Ubuntu installing, the Julia that runs the engine.
+
+``find_julia()`` honours the ``KEPLERSR_JULIA`` environment variable, then
+looks for ``julia`` on ``PATH``. ``install_julia()`` installs Debian's
+``julia`` package from the bullseye suite (pinned so that nothing else is
+upgraded from it), with bullseye's libunwind beside it where needed. ``python -m keplersr.install`` runs the installer and
+prints the Julia path and version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = [
+    "JuliaNotFoundError",
+    "find_julia",
+    "install_julia",
+    "julia_project_dir",
+    "julia_version",
+    "julia_works",
+]
+
+ENV_VAR = "KEPLERSR_JULIA"
+
+SOURCES_FILE = Path("/etc/apt/sources.list.d/keplersr-bullseye.sources")
+PREFERENCES_FILE = Path("/etc/apt/preferences.d/keplersr-bullseye")
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+SOURCES_TEXT = f"""\
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bullseye
+Components: main
+Signed-By: {KEYRING}
+"""
+
+PREFERENCES_TEXT = """\
+Package: *
+Pin: release n=bullseye
+Pin-Priority: 100
+"""
+
+DEBIAN_JULIA = "/usr/bin/julia"
+LIBUNWIND_DIR = Path("/opt/keplersr/lib")
+WRAPPER = Path("/usr/local/bin/julia")
+WRAPPER_TEXT = f"""\
+#!/bin/sh
+# Installed by keplersr.install: Debian bullseye's julia 1.5.3 crashes on any
+# exception with bookworm's libunwind 1.6; run it with bullseye's libunwind 1.3.
+LD_LIBRARY_PATH="{LIBUNWIND_DIR}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" exec {DEBIAN_JULIA} "$@"
+"""
+
+# A caught exception with a backtrace: crashes a julia linked against an
+# incompatible libunwind (bullseye's julia 1.5.3 on bookworm).
+_PROBE = ('f() = error("probe"); try f() catch err; sprint(showerror, err, catch_backtrace()) end; '
+          'print("keplersr-ok")')
+
+INSTALL_HINT = (
+    "KeplerSR needs Julia (1.5 or newer) to run its search engine. Install it with "
+    "`python -m keplersr.install` (Debian/Ubuntu, as root), with your system's package "
+    "manager, or from julialang.org, and make sure `julia` is on PATH or set "
+    f"{ENV_VAR}=/path/to/julia."
+)
+
+
+class JuliaNotFoundError(RuntimeError):
+    """No usable Julia executable was found."""
+
+
+def _is_executable_file(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def find_julia() -> str:
+    """Path of the Julia executable to use.
+
+    ``KEPLERSR_JULIA`` wins when set (it must name an existing executable
+    file, otherwise ``JuliaNotFoundError`` names the variable); else
+    ``julia`` on ``PATH``; else ``JuliaNotFoundError`` explaining what to
+    install.
+    """
+    env = os.environ.get(ENV_VAR)
+    if env:
+        path = os.path.expanduser(env)
+        if not os.path.exists(path):
+            raise JuliaNotFoundError(f"{ENV_VAR}={env!r} does not exist.")
+        if not _is_executable_file(path):
+            raise JuliaNotFoundError(f"{ENV_VAR}={env!r} is not an executable file.")
+        return os.path.abspath(path)
+    found = shutil.which("julia")
+    if found:
+        return found
+    raise JuliaNotFoundError("Julia was not found on PATH. " + INSTALL_HINT)
+
+
+def julia_version(julia: str | None = None, timeout: float = 60.0) -> str:
+    """Version string reported by ``julia --version`` (e.g. ``"1.5.3"``)."""
+    exe = julia or find_julia()
+    out = subprocess.run([exe, "--startup-file=no", "--version"], capture_output=True,
+                         text=True, timeout=timeout, check=True).stdout.strip()
+    # "julia version 1.5.3"
+    return out.split()[-1] if out else ""
+
+
+def julia_project_dir() -> str:
+    """Directory holding the engine's Julia sources (``KeplerSR.jl``, ``worker.jl``).
+
+    Inside an installed package that is ``keplersr/julia/``; in a source
+    checkout it is ``<repo root>/julia/``.
+    """
+    here = Path(__file__).resolve().parent
+    candidates = [here / "julia", here.parent.parent / "julia"]
+    for cand in candidates:
+        if (cand / "KeplerSR.jl").is_file():
+            return str(cand)
+    raise FileNotFoundError(
+        "cannot find the KeplerSR Julia sources (KeplerSR.jl); looked in "
+        + ", ".join(str(c) for c in candidates))
+
+
+def _os_release() -> dict:
+    info = {}
+    try:
+        text = Path("/etc/os-release").read_text()
+    except OSError:
+        return info
+    for line in text.splitlines():
+        if "=" in line and not line.startswith("#"):
+            k, v = line.split("=", 1)
+            info[k.strip()] = v.strip().strip('"')
+    return info
+
+
+def _is_debian_like(info: dict) -> bool:
+    ids = {info.get("ID", "")} | set(info.get("ID_LIKE", "").split())
+    return bool(ids & {"debian", "ubuntu"})
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return True
+
+
+def julia_works(julia: str, timeout: float = 180.0) -> bool:
+    """True if ``julia`` starts and survives a caught exception with a backtrace."""
+    try:
+        r = subprocess.run([julia, "--startup-file=no", "-e", _PROBE], capture_output=True,
+                           text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return r.returncode == 0 and "keplersr-ok" in r.stdout
+
+
+def _run(cmd: list, **kw):
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(cmd, check=True, env=env, **kw)
+
+
+def _install_libunwind_fix():
+    """Bullseye's libunwind 1.3 in /opt/keplersr/lib plus the /usr/local/bin/julia wrapper."""
+    if not (LIBUNWIND_DIR / "libunwind.so.8").exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o755)   # apt's download user must be able to write there
+            _run(["apt-get", "download", "libunwind8/bullseye"], cwd=tmp)
+            debs = sorted(Path(tmp).glob("libunwind8_*.deb"))
+            if not debs:
+                raise JuliaNotFoundError("apt-get download libunwind8/bullseye produced no .deb")
+            extract = Path(tmp) / "x"
+            _run(["dpkg-deb", "-x", str(debs[0]), str(extract)])
+            LIBUNWIND_DIR.mkdir(parents=True, exist_ok=True)
+            for f in extract.rglob("libunwind*.so*"):
+                dest = LIBUNWIND_DIR / f.name
+                if dest.is_symlink() or dest.exists():
+                    dest.unlink()
+                shutil.copy2(f, dest, follow_symlinks=False)
+    _write_if_changed(WRAPPER, WRAPPER_TEXT)
+    WRAPPER.chmod(0o755)
+
+
+def install_julia(assume_yes: bool = False) -> str:
+    """Make a working Julia available and return its path. Idempotent.
+
+    If ``KEPLERSR_JULIA`` is set, it is only validated. If ``julia`` on
+    PATH works, nothing is changed. Otherwise, on Debian/Ubuntu and as
+    root: add Debian bullseye as a pinned apt source (priority 100, so no
+    other package is upgraded from it), ``apt-get install -t bullseye
+    julia``, and, if that Julia crashes on exceptions (bullseye's Julia
+    1.5.3 with bookworm's libunwind 1.6), put bullseye's libunwind into
+    /opt/keplersr/lib and install a /usr/local/bin/julia wrapper that uses
+    it. Elsewhere, or without root, raise ``JuliaNotFoundError`` saying what
+    to do. Unless ``assume_yes``, asks for confirmation on a terminal first.
+    """
+    if os.environ.get(ENV_VAR):
+        return find_julia()  # explicit setting: validate it, never override it
+    found = shutil.which("julia")
+    if found and julia_works(found):
+        return found
+    problem = (f"{found} crashes on a caught exception (incompatible libunwind?)"
+               if found else "Julia was not found on PATH")
+    info = _os_release()
+    if not _is_debian_like(info):
+        raise JuliaNotFoundError(
+            f"{problem}; automatic installation supports Debian/Ubuntu only (this is "
+            f"{info.get('PRETTY_NAME', sys.platform)!r}). " + INSTALL_HINT)
+    if os.geteuid() != 0:
+        raise JuliaNotFoundError(
+            f"{problem}; installing Julia with apt needs root: run "
+            f"`sudo python -m keplersr.install`, or install Julia yourself and set {ENV_VAR}.")
+    if not os.path.exists(KEYRING):
+        raise JuliaNotFoundError(
+            f"{KEYRING} is missing: `apt-get install debian-archive-keyring` first.")
+    if not assume_yes:
+        if not sys.stdin.isatty():
+            raise JuliaNotFoundError(
+                f"{problem}; refusing to change apt sources without confirmation: pass "
+                "assume_yes=True (or --yes on the command line).")
+        answer = input("Add Debian bullseye (pinned) to apt and install julia? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise JuliaNotFoundError("installation cancelled. " + INSTALL_HINT)
+    _write_if_changed(SOURCES_FILE, SOURCES_TEXT)
+    _write_if_changed(PREFERENCES_FILE, PREFERENCES_TEXT)
+    _run(["apt-get", "update"])
+    if not os.path.exists(DEBIAN_JULIA):
+        _run(["apt-get", "install", "-y", "-t", "bullseye", "julia"])
+    if julia_works(DEBIAN_JULIA):
+        return DEBIAN_JULIA
+    _install_libunwind_fix()
+    if not julia_works(str(WRAPPER)):
+        raise JuliaNotFoundError(
+            f"{DEBIAN_JULIA} crashes on exceptions even with {WRAPPER} "
+            f"(LD_LIBRARY_PATH={LIBUNWIND_DIR}). " + INSTALL_HINT)
+    return str(WRAPPER)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m keplersr.install",
+        description="Find Julia, installing it with apt on Debian/Ubuntu if needed.")
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    args = parser.parse_args(argv)
+    try:
+        path = install_julia(assume_yes=args.yes)
+        version = julia_version(path)
+    except (JuliaNotFoundError, subprocess.CalledProcessError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Julia {version}: {path}")
+    print(f"KeplerSR engine sources: {julia_project_dir()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
