@@ -66,6 +66,14 @@ mutable struct Options
     # reporting
     progress_interval::Float64    # seconds between progress messages
     verbosity::Int
+    # dimensional analysis (julia/dimensions.jl): nothing, or the units of the
+    # features and target with the penalty for inconsistent candidates
+    dims::Any
+    # search speed-ups (julia/search.jl, julia/enumeration.jl)
+    linear_scaling::Bool          # score each candidate f as the best a*f + b (closed form)
+    enumerate_max_complexity::Int # seed with all distinct expressions up to this complexity (0: off)
+    enumerate_max_candidates::Int # ... but at most this many distinct expressions
+    enumerate_time_budget::Float64 # ... and at most this many seconds (ignored when deterministic)
 end
 
 function Options(ops::OperatorSet; kwargs...)
@@ -80,7 +88,9 @@ function Options(ops::OperatorSet; kwargs...)
         :L2, 1.0, nothing,
         0.0, 0, NaN,
         0, false,
-        0.5, 1)
+        0.5, 1,
+        nothing,
+        true, 7, 30000, 5.0)
     for (k, v) in kwargs
         hasfield(Options, k) || throw(ArgumentError("unknown option $(k)"))
         setfield!(o, k, convert(fieldtype(Options, k), v))
@@ -101,6 +111,12 @@ function validate_options(o::Options)
         throw(ArgumentError("mutation_weights must have $(length(MUTATION_KINDS)) entries"))
     all(>=(0), o.mutation_weights) || throw(ArgumentError("mutation weights must be >= 0"))
     o.loss in (:L2, :L1, :Huber, :custom) || throw(ArgumentError("unknown loss $(o.loss)"))
+    o.enumerate_max_complexity >= 0 ||
+        throw(ArgumentError("enumerate_max_complexity must be >= 0 (0 = no enumeration), got $(o.enumerate_max_complexity)"))
+    o.enumerate_max_candidates >= 1 ||
+        throw(ArgumentError("enumerate_max_candidates must be >= 1, got $(o.enumerate_max_candidates)"))
+    o.enumerate_time_budget >= 0 ||
+        throw(ArgumentError("enumerate_time_budget must be >= 0 seconds, got $(o.enumerate_time_budget)"))
     o.loss == :custom && o.custom_loss === nothing && throw(ArgumentError("custom loss needs a function"))
     return o
 end

@@ -86,6 +86,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         progress_interval=0.5,
         worker_timeout=120.0,
         julia=None,
+        dimensional_constraint_penalty=None,
+        dimensionless_constants_only=False,
     ):
         self.binary_operators = binary_operators
         self.unary_operators = unary_operators
@@ -134,15 +136,21 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.progress_interval = progress_interval
         self.worker_timeout = worker_timeout
         self.julia = julia
+        self.dimensional_constraint_penalty = dimensional_constraint_penalty
+        self.dimensionless_constants_only = dimensionless_constants_only
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, weights=None, variable_names=None):
+    def fit(self, X, y, weights=None, variable_names=None, X_units=None, y_units=None):
         """Search for formulas ``y ~ f(X)``.
 
         ``X``: array (n, p) or DataFrame (its column names become the variable
         names). ``y``: array (n,) or (n, k) / DataFrame; a 2-D ``y`` runs one
         search per column. ``weights``: optional non-negative (n,) weights.
         ``variable_names``: names for the columns of an array ``X``.
+        ``X_units`` / ``y_units``: physical units of the features / target
+        (strings like ``"kg*m/s^2"``, see :mod:`keplersr.units`, or exponent
+        vectors over m, s, kg, T, V); candidates whose dimensions do not
+        match are penalised by ``dimensional_constraint_penalty``.
         """
         Xa, names, feature_names = _validate_X(X, variable_names)
         ya, multi = _validate_y(y, Xa.shape[0])
@@ -150,6 +158,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         spec = build_operator_spec(self.binary_operators, self.unary_operators,
                                    self.extra_sympy_mappings)
         opts = engine_options(self, spec, Xa.shape[1])
+        opts.update(_units_options(X_units, y_units, Xa.shape[1], ya.shape[1], self))
         opts["seed"] = _seed_from(self.random_state)
         _check_int_param("verbosity", self.verbosity)
         procs = self.procs
@@ -478,6 +487,42 @@ def _validate_weights(weights, n):
     if not np.any(w > 0):
         raise ValueError("weights are all zero")
     return w
+
+
+def _units_options(X_units, y_units, nfeatures, noutputs, est):
+    """Units -> engine options: exponent vectors over (m, s, kg, T, V)."""
+    if X_units is None and y_units is None:
+        return {}
+    from .units import BASE_UNITS, parse_units
+
+    def vec(u, what):
+        if isinstance(u, str):
+            try:
+                d = parse_units(u)
+            except ValueError as err:
+                raise ValueError(f"{what}: {err}") from None
+        else:
+            d = tuple(u)
+            if len(d) != len(BASE_UNITS):
+                raise ValueError(f"{what} must be a unit string or {len(BASE_UNITS)} exponents over {BASE_UNITS}, got {u!r}")
+        return [float(x) for x in d]
+
+    if X_units is None:
+        raise ValueError("y_units was given without X_units: dimensional analysis needs both")
+    if isinstance(X_units, str) or len(X_units) != nfeatures:
+        raise ValueError(f"X_units must give one unit per feature ({nfeatures}), got {X_units!r}")
+    out = {"X_units": [vec(u, f"X_units[{j}]") for j, u in enumerate(X_units)]}
+    if y_units is not None:
+        if noutputs > 1:
+            raise ValueError("y_units with a 2-D y is not supported: fit each output separately")
+        out["y_units"] = vec(y_units, "y_units")
+    pen = est.dimensional_constraint_penalty
+    if pen is not None:
+        if isinstance(pen, bool) or not isinstance(pen, numbers.Real) or not pen >= 0 or pen != pen:
+            raise ValueError(f"dimensional_constraint_penalty must be a number >= 0, got {pen!r}")
+        out["dimensional_constraint_penalty"] = float(pen)
+    out["dimensionless_constants_only"] = bool(est.dimensionless_constants_only)
+    return out
 
 
 def _jsonable_params(params):

@@ -1,0 +1,118 @@
+"""Bad input is rejected with a ValueError naming the problem, before Julia is touched."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import keplersr.bridge
+from keplersr import SymbolicRegressor
+
+
+@pytest.fixture(autouse=True)
+def no_julia(monkeypatch):
+    """Any attempt to reach Julia fails the test: validation must come first."""
+    def boom(*a, **k):
+        raise AssertionError("Julia was touched before validation finished")
+    monkeypatch.setattr(keplersr.bridge, "get_worker", boom)
+
+
+X = np.random.default_rng(0).normal(size=(20, 3))
+y = X[:, 0]
+
+
+def fit(X=X, y=y, **params):
+    return SymbolicRegressor(progress=False, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("Xbad, match", [
+    (np.where(np.arange(60).reshape(20, 3) == 7, np.nan, X), "NaN or Inf"),
+    (np.where(np.arange(60).reshape(20, 3) == 7, np.inf, X), "NaN or Inf"),
+    (X[:, 0], "2-D"),
+    (np.empty((0, 3)), "empty"),
+    (np.empty((20, 0)), "no features"),
+    (np.array([["a", "b"]] * 20), "numeric"),
+])
+def test_bad_X(Xbad, match):
+    with pytest.raises(ValueError, match=match):
+        fit(X=Xbad, y=np.zeros(len(Xbad)) if len(Xbad) else np.zeros(0))
+
+
+def test_bad_y():
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        fit(y=np.where(np.arange(20) == 3, np.nan, y))
+    with pytest.raises(ValueError, match="20 rows but y has 19"):
+        fit(y=y[:19])
+    with pytest.raises(ValueError, match="real numbers"):
+        fit(y=np.array(["a"] * 20))
+
+
+def test_non_numeric_dataframe_column():
+    df = pd.DataFrame({"a": np.arange(20.0), "label": ["x"] * 20})
+    with pytest.raises(ValueError, match="non-numeric columns: \\['label'\\]"):
+        fit(X=df)
+
+
+def test_bad_weights():
+    with pytest.raises(ValueError, match="non-negative"):
+        SymbolicRegressor(progress=False).fit(X, y, weights=-np.ones(20))
+    with pytest.raises(ValueError, match="shape"):
+        SymbolicRegressor(progress=False).fit(X, y, weights=np.ones(5))
+    with pytest.raises(ValueError, match="all zero"):
+        SymbolicRegressor(progress=False).fit(X, y, weights=np.zeros(20))
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(binary_operators=["+", "plus"]), "unknown binary operator 'plus'"),
+    (dict(unary_operators=["sinn"]), "unknown unary operator 'sinn'"),
+    (dict(unary_operators=["inv2(x) = 1/x^2"]), "needs a sympy mapping"),
+    (dict(unary_operators=["f(x, y) = x*y"], extra_sympy_mappings={"f": lambda x, y: x * y}), "must take 1 argument"),
+    (dict(binary_operators=[], unary_operators=[]), "at least one operator"),
+    (dict(binary_operators="+-"), "list of strings"),
+    (dict(maxsize=0), "maxsize must be >= 1"),
+    (dict(niterations=1.5), "niterations must be an integer"),
+    (dict(populations=-1), "populations must be >= 1"),
+    (dict(parsimony=float("nan")), "parsimony must be a finite number"),
+    (dict(tournament_selection_n=50, population_size=20), "tournament_selection_n"),
+    (dict(elementwise_loss="L3"), "unknown elementwise_loss 'L3'"),
+    (dict(model_selection="fastest"), "model_selection"),
+    (dict(constraints={"sin": 3}), "constraints names operator 'sin'"),
+    (dict(constraints={"*": 3}), "must be a pair"),
+    (dict(nested_constraints={"/": 1}), "must be a dict"),
+    (dict(complexity_of_operators={"tan": 2}), "complexity_of_operators names operator 'tan'"),
+    (dict(mutation_weights={"teleport": 1.0}), "unknown mutation kind 'teleport'"),
+    (dict(deterministic=True), "needs random_state"),
+    (dict(random_state=-3), "random_state"),
+    (dict(procs=0), "procs"),
+    (dict(timeout_in_seconds=-1), "timeout_in_seconds"),
+])
+def test_bad_options(params, match):
+    with pytest.raises(ValueError, match=match):
+        fit(**params)
+
+
+def test_bad_variable_names():
+    with pytest.raises(ValueError, match="2 names for 3 features"):
+        SymbolicRegressor(progress=False).fit(X, y, variable_names=["a", "b"])
+    with pytest.raises(ValueError, match="unique"):
+        SymbolicRegressor(progress=False).fit(X, y, variable_names=["a", "a", "b"])
+    with pytest.raises(ValueError, match="not usable"):
+        SymbolicRegressor(progress=False).fit(X, y, variable_names=["a b", "c", "d"])
+
+
+def test_bad_units():
+    with pytest.raises(ValueError, match="X_units"):
+        SymbolicRegressor(progress=False).fit(X, y, X_units=["m", "s"])
+    with pytest.raises(ValueError, match=r"X_units\[1\]"):
+        SymbolicRegressor(progress=False).fit(X, y, X_units=["m", "furlong", "s"])
+
+
+def test_constructor_only_stores_params():
+    m = SymbolicRegressor(maxsize=-5, binary_operators=["nonsense"])
+    assert m.get_params()["maxsize"] == -5        # validated in fit, not here
+    assert not hasattr(m, "equations_")
+
+
+def test_predict_before_fit():
+    from sklearn.exceptions import NotFittedError
+    with pytest.raises(NotFittedError):
+        SymbolicRegressor().predict(X)
