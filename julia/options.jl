@@ -90,7 +90,7 @@ function Options(ops::OperatorSet; kwargs...)
         0, false,
         0.5, 1,
         nothing,
-        true, 7, 30000, 5.0)
+        false, 7, 50000, 5.0)
     for (k, v) in kwargs
         hasfield(Options, k) || throw(ArgumentError("unknown option $(k)"))
         setfield!(o, k, convert(fieldtype(Options, k), v))

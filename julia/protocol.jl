@@ -127,7 +127,9 @@ end
 
 const _OPTION_KEYS_SPECIAL = ("binary_operators", "unary_operators", "extra_operator_sources",
     "elementwise_loss_source", "loss", "mutation_weights", "bin_constraints",
-    "una_constraints", "nested_constraints")
+    "una_constraints", "nested_constraints",
+    # units: read by dimension_spec_from_dict (dimensions.jl) into Options.dims
+    "X_units", "y_units", "dimensional_constraint_penalty", "dimensionless_constants_only")
 # Fields that are never set directly from the message.
 const _OPTION_FIELDS_INTERNAL = (:ops, :custom_loss)
 
@@ -218,7 +220,9 @@ elementwise loss; implies loss "custom"), "loss" ("L2", "L1", "Huber",
 "bin_constraints" (one `[left, right]` per binary operator, -1 or null =
 unlimited), "una_constraints" (one max per unary operator),
 "nested_constraints" (`[outer_kind, outer_op, inner_kind, inner_op, max]`,
-kind "unary"/"binary" or 1/2, op a name or 1-based index). Every other key
+kind "unary"/"binary" or 1/2, op a name or 1-based index), "X_units",
+"y_units", "dimensional_constraint_penalty", "dimensionless_constants_only"
+(dimensional analysis: see `dimension_spec_from_dict`; sets `dims`). Every other key
 must be an `Options` field name; values are converted to the field type
 (null for a float field means NaN). Unknown keys raise an `ArgumentError`
 naming them.
@@ -306,6 +310,11 @@ function options_from_dict(d::AbstractDict, nfeatures::Int)::Options
              ik, _op_index("nested_constraints", ik, e[4], ops),
              _as_int("nested_constraints", e[5]))
         end
+    end
+    if any(k -> haskey(d, k), ("X_units", "y_units", "dimensional_constraint_penalty",
+                                "dimensionless_constants_only"))
+        dims = dimension_spec_from_dict(d, nfeatures, ops)
+        dims === nothing || (kw[:dims] = dims)
     end
     return Options(ops; kw...)
 end

@@ -35,6 +35,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     ``y``), ``n_features_in_``, ``feature_names_in_`` (DataFrame input),
     ``variable_names_``, ``run_dir_``, ``history_``, ``stop_reason_``,
     ``interrupted_``.
+
+    Search speed-ups: ``linear_scaling`` (default False) scores every candidate
+    ``f`` as the best of ``f``, ``a*f``, ``f + b`` and ``a*f + b`` with
+    closed-form ``a, b``; the Pareto front shows the explicit formula, whose
+    complexity counts the scaling nodes. ``enumerate_max_complexity`` (default
+    7; 0 = off) seeds the search with every value-distinct expression up to
+    that complexity, at most ``enumerate_max_candidates`` of them and within
+    ``enumerate_time_budget`` seconds (no time cap when ``deterministic``).
     """
 
     def __init__(
@@ -88,6 +96,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         julia=None,
         dimensional_constraint_penalty=None,
         dimensionless_constants_only=False,
+        linear_scaling=False,
+        enumerate_max_complexity=7,
+        enumerate_max_candidates=50000,
+        enumerate_time_budget=5.0,
     ):
         self.binary_operators = binary_operators
         self.unary_operators = unary_operators
@@ -138,6 +150,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.julia = julia
         self.dimensional_constraint_penalty = dimensional_constraint_penalty
         self.dimensionless_constants_only = dimensionless_constants_only
+        self.linear_scaling = linear_scaling
+        self.enumerate_max_complexity = enumerate_max_complexity
+        self.enumerate_max_candidates = enumerate_max_candidates
+        self.enumerate_time_budget = enumerate_time_budget
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, weights=None, variable_names=None, X_units=None, y_units=None):

@@ -166,6 +166,13 @@ def engine_options(est, spec, nfeatures):
         "complexity_of_constants": _check_int("complexity_of_constants", est.complexity_of_constants, low=1),
         "complexity_of_variables": _check_int("complexity_of_variables", est.complexity_of_variables, low=1),
         "deterministic": bool(est.deterministic),
+        "linear_scaling": bool(est.linear_scaling),
+        "enumerate_max_complexity": _check_int(
+            "enumerate_max_complexity", est.enumerate_max_complexity, low=0),
+        "enumerate_max_candidates": _check_int(
+            "enumerate_max_candidates", est.enumerate_max_candidates, low=1),
+        "enumerate_time_budget": _check_float(
+            "enumerate_time_budget", est.enumerate_time_budget, low=0.0),
         "progress_interval": _check_float("progress_interval", est.progress_interval, low=0.05),
     }
     # stopping rules
