@@ -76,7 +76,16 @@ mutable struct Options
     enumerate_time_budget::Float64 # ... and at most this many seconds (ignored when deterministic)
 end
 
-function Options(ops::OperatorSet; kwargs...)
+Options(ops::OperatorSet; kwargs...) = Options(ops, Dict{Symbol,Any}(kwargs))
+
+"""
+    Options(ops, settings::Dict{Symbol,Any})
+
+Defaults overridden by `settings` (field name => value). The protocol uses
+this form: one compiled method whatever the set of keys (splatting a Dict as
+keywords compiles a new method for every distinct key set).
+"""
+function Options(ops::OperatorSet, settings::Dict{Symbol,Any})
     nb = length(ops.binops); nu = length(ops.unaops)
     o = Options(ops,
         20, 0, ones(Int, nb), ones(Int, nu), 1, 1,
@@ -91,7 +100,7 @@ function Options(ops::OperatorSet; kwargs...)
         0.5, 1,
         nothing,
         false, 7, 50000, 5.0)
-    for (k, v) in kwargs
+    for (k, v) in settings
         hasfield(Options, k) || throw(ArgumentError("unknown option $(k)"))
         setfield!(o, k, convert(fieldtype(Options, k), v))
     end

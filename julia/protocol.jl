@@ -316,7 +316,7 @@ function options_from_dict(d::AbstractDict, nfeatures::Int)::Options
         dims = dimension_spec_from_dict(d, nfeatures, ops)
         dims === nothing || (kw[:dims] = dims)
     end
-    return Options(ops; kw...)
+    return Options(ops, kw)
 end
 
 # ---------------------------------------------------------------- data

@@ -4,6 +4,10 @@ One Julia process (``julia/worker.jl``) is started on first use and reused
 for every later fit in this Python process (``get_worker``). Requests and
 replies are length-prefixed frames on the worker's stdin/stdout: a JSON
 header plus raw little-endian float64 arrays (see docs/PROTOCOL.md).
+When a current KeplerSR system image exists (``keplersr.sysimage``), the
+worker starts from it (``julia -J <image>``) with the engine precompiled; if
+it does not start that way, a warning is issued and it is started once more
+without the image.
 
 Failure handling:
 
@@ -31,6 +35,7 @@ import struct
 import subprocess
 import threading
 import time
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -49,6 +54,21 @@ MAGIC = b"KSR1"
 _PREFIX = struct.Struct("<IQ")   # JSON header length, payload length
 PROTOCOL_VERSION = 1
 STDERR_LINES = 400               # ring buffer of Julia's stderr
+
+# Worker entry with a system image (Julia code; {worker} is a JSON-quoted path).
+_IMAGE_ENTRY = ("isdefined(Main, :KeplerSRWorker) || include({worker}); "
+                "Base.invokelatest(Main.KeplerSRWorker.main)")
+
+
+def _current_sysimage(julia: str) -> str | None:
+    """Path of a valid, current KeplerSR system image for ``julia``, else None (never raises)."""
+    try:
+        from .sysimage import find_sysimage
+        path = find_sysimage(julia)
+    except Exception as exc:  # the image is an optimisation: never fail a start over it
+        log.debug("no system image: %r", exc)
+        return None
+    return str(path) if path is not None else None
 
 
 # ------------------------------------------------------------------ errors
@@ -191,29 +211,67 @@ class JuliaWorker:
     """
 
     def __init__(self, threads: int | None = None, julia: str | None = None,
-                 startup_timeout: float = 300.0):
+                 startup_timeout: float = 300.0, use_sysimage: bool = True):
         self.julia = julia or find_julia()
         self.threads = int(threads) if threads else default_threads()
         if self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
         self.project_dir = julia_project_dir()
         self._ids = itertools.count(1)
-        self._frames: queue.Queue = queue.Queue()
-        self._stderr = collections.deque(maxlen=STDERR_LINES)
         self._write_lock = threading.Lock()
         self._call_lock = threading.RLock()
-        self._dead = False
         self._current_fit: str | None = None
-        cmd = [self.julia, f"--project={self.project_dir}", "-t", str(self.threads),
-               "--startup-file=no", "--history-file=no",
-               os.path.join(self.project_dir, "worker.jl")]
+        image = _current_sysimage(self.julia) if use_sysimage else None
+        try:
+            self._launch(image, startup_timeout)
+        except WorkerError as exc:
+            if image is None:
+                raise
+            reason = str(exc).splitlines()[0]
+            msg = (f"the Julia worker did not start with the KeplerSR system image {image} "
+                   f"({reason}); starting it without the image, so the first fit is slower. "
+                   "Rebuild the image with `python -m keplersr.sysimage --force`.")
+            warnings.warn(msg, RuntimeWarning, stacklevel=3)
+            failed = getattr(self, "_proc", None)
+            for stream in (failed.stdin, failed.stdout, failed.stderr) if failed else ():
+                try:
+                    stream.close()
+                except (OSError, ValueError):
+                    pass
+            self._launch(None, startup_timeout)
+
+    def _command(self, image: str | None) -> list:
+        """The worker's command line, with ``-J image`` when a system image is used."""
+        worker_jl = os.path.join(self.project_dir, "worker.jl")
+        cmd = [self.julia]
+        if image is not None:
+            cmd += ["-J", str(image)]
+        cmd += [f"--project={self.project_dir}", "-t", str(self.threads),
+                "--startup-file=no", "--history-file=no"]
+        if image is None:
+            return cmd + [worker_jl]
+        # The image already holds the worker module compiled from this very
+        # worker.jl (its cache key hashes the sources): run its main directly
+        # rather than redefining the module (which would recompile it).
+        quoted = json.dumps(worker_jl).replace("$", "\\$")   # a Julia string literal
+        return cmd + ["-e", _IMAGE_ENTRY.format(worker=quoted)]
+
+    def _launch(self, image: str | None, startup_timeout: float):
+        """Start the process and wait for its ``hello``; raises WorkerError on failure."""
+        self.sysimage = str(image) if image is not None else None
+        self._frames: queue.Queue = queue.Queue()
+        self._stderr = collections.deque(maxlen=STDERR_LINES)
+        self._dead = False
         self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            bufsize=0, start_new_session=True)  # own session: terminal Ctrl-C spares Julia
+            self._command(image), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, bufsize=0,
+            start_new_session=True)  # own session: terminal Ctrl-C spares Julia
         self._stdout_thread = threading.Thread(
-            target=self._pump_stdout, name=f"keplersr-julia-{self._proc.pid}-out", daemon=True)
+            target=self._pump_stdout, args=(self._proc, self._frames),
+            name=f"keplersr-julia-{self._proc.pid}-out", daemon=True)
         self._stderr_thread = threading.Thread(
-            target=self._pump_stderr, name=f"keplersr-julia-{self._proc.pid}-err", daemon=True)
+            target=self._pump_stderr, args=(self._proc, self._stderr),
+            name=f"keplersr-julia-{self._proc.pid}-err", daemon=True)
         self._stdout_thread.start()
         self._stderr_thread.start()
         try:
@@ -229,20 +287,22 @@ class JuliaWorker:
 
     # -- plumbing ----------------------------------------------------------
 
-    def _pump_stdout(self):
-        stream = self._proc.stdout
+    @staticmethod
+    def _pump_stdout(proc, frames):
+        stream = proc.stdout
         try:
             while True:
-                self._frames.put(read_frame(stream))
+                frames.put(read_frame(stream))
         except EOFError:
-            self._frames.put(EOFError())
+            frames.put(EOFError())
         except Exception as exc:  # protocol error, or stream closed under us
-            self._frames.put(exc)
+            frames.put(exc)
 
-    def _pump_stderr(self):
-        for raw in iter(self._proc.stderr.readline, b""):
+    @staticmethod
+    def _pump_stderr(proc, lines):
+        for raw in iter(proc.stderr.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\n")
-            self._stderr.append(line)
+            lines.append(line)
             log.debug("julia: %s", line)
 
     @property

@@ -3,8 +3,12 @@
 ``find_julia()`` honours the ``KEPLERSR_JULIA`` environment variable, then
 looks for ``julia`` on ``PATH``. ``install_julia()`` installs Debian's
 ``julia`` package from the bullseye suite (pinned so that nothing else is
-upgraded from it), with bullseye's libunwind beside it where needed. ``python -m keplersr.install`` runs the installer and
-prints the Julia path and version.
+upgraded from it), with bullseye's libunwind beside it where needed.
+``python -m keplersr.install`` runs the installer, prints the Julia path and
+version, and then builds the engine's system image (``keplersr.sysimage``)
+if it is missing, which makes the first fit of each Python process fast;
+``--no-sysimage`` skips that. A failed image build is only a warning: the
+worker then runs without the image.
 """
 
 from __future__ import annotations
@@ -241,11 +245,33 @@ def install_julia(assume_yes: bool = False) -> str:
     return str(WRAPPER)
 
 
+def _ensure_sysimage(julia: str) -> None:
+    """Build the system image if missing; failures are warnings (the worker runs without it)."""
+    from . import sysimage
+    if sysimage.sysimage_disabled():
+        print(f"System image: disabled by {sysimage.ENV_VAR}")
+        return
+    try:
+        existing = sysimage.find_sysimage(julia)
+        if existing is None:
+            print("Building the KeplerSR system image (a few minutes, once; makes the first fit fast)...",
+                  flush=True)
+        path = existing or sysimage.build_sysimage(verbose=True, julia=julia)
+    except Exception as exc:  # never fail the installation over the optimisation
+        print(f"warning: could not build the KeplerSR system image; the worker runs without it "
+              f"(the first fit of each session is slower).\n  reason: {exc}", file=sys.stderr)
+        return
+    print(f"System image: {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m keplersr.install",
-        description="Find Julia, installing it with apt on Debian/Ubuntu if needed.")
+        description="Find Julia, installing it with apt on Debian/Ubuntu if needed, then build "
+                    "the engine's system image.")
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--no-sysimage", action="store_true",
+                        help="do not build the system image (the first fit is then slower)")
     args = parser.parse_args(argv)
     try:
         path = install_julia(assume_yes=args.yes)
@@ -255,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"Julia {version}: {path}")
     print(f"KeplerSR engine sources: {julia_project_dir()}")
+    if not args.no_sysimage:
+        _ensure_sysimage(path)
     return 0
 
 

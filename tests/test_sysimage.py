@@ -1,0 +1,230 @@
+"""Tests of the system-image cache and builder logic (keplersr.sysimage) and of
+how the installer and the bridge use it. No image is built here (that takes
+minutes): the builder is tested up to its checks, the bridge with a fake
+launcher."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from keplersr import bridge, install, sysimage
+from keplersr.sysimage import SysimageError
+
+
+@pytest.fixture
+def engine(tmp_path, monkeypatch):
+    """A fake engine source folder and cache folder; Julia's version is fixed to 1.5.3."""
+    src = tmp_path / "julia"
+    (src / "test").mkdir(parents=True)
+    (src / "KeplerSR.jl").write_text("module KeplerSR\ninclude(\"a.jl\")\nend\n")
+    (src / "a.jl").write_text("f(x) = x + 1\n")
+    (src / "test" / "runtests.jl").write_text("# tests\n")
+    monkeypatch.setattr(sysimage, "julia_project_dir", lambda: str(src))
+    monkeypatch.setattr(sysimage, "_julia_version", lambda julia: "1.5.3")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("KEPLERSR_SYSIMAGE", raising=False)
+    return src
+
+
+def fake_image(path: Path, size: int = sysimage.MIN_IMAGE_BYTES + 10, meta: bool = True) -> Path:
+    """A file that looks like a complete image (ELF magic, sparse body) plus its sidecar."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(b"\x7fELF")
+        f.truncate(size)
+    if meta:
+        Path(str(path) + ".json").write_text(json.dumps({"image": path.name, "size": size}))
+    return path
+
+
+def test_cache_key_follows_engine_sources_only(engine):
+    key = sysimage.source_hash()
+    assert len(key) == 16 and key == sysimage.source_hash()
+    (engine / "a.jl").write_text("f(x) = x + 2\n")
+    changed = sysimage.source_hash()
+    assert changed != key
+    (engine / "test" / "runtests.jl").write_text("# other tests\n")   # tests do not count
+    assert sysimage.source_hash() == changed
+    (engine / "b.jl").write_text("g(x) = 0\n")                        # a new source does
+    assert sysimage.source_hash() != changed
+    assert [p.name for p in sysimage.engine_sources()] == ["KeplerSR.jl", "a.jl", "b.jl"]
+
+
+def test_cache_key_depends_on_julia_executable(engine, tmp_path):
+    a, b = tmp_path / "ja", tmp_path / "jb"
+    a.write_text(""); b.write_text("")
+    assert sysimage.source_hash(julia=str(a)) != sysimage.source_hash(julia=str(b))
+
+
+def test_sysimage_path_in_xdg_cache_named_by_version_and_key(engine, tmp_path):
+    p = sysimage.sysimage_path("julia")
+    assert p.parent == tmp_path / "cache" / "keplersr" / "sysimage"
+    assert p.name == f"1.5.3-{sysimage.source_hash(julia='julia')}.so"
+    (engine / "a.jl").write_text("f(x) = 2x\n")
+    assert sysimage.sysimage_path("julia") != p
+
+
+@pytest.mark.parametrize("value", ["0", "off", "OFF", "no", "false"])
+def test_env_var_disables_the_image(engine, monkeypatch, value):
+    fake_image(sysimage.sysimage_path("julia"))
+    assert sysimage.find_sysimage("julia") is not None
+    monkeypatch.setenv("KEPLERSR_SYSIMAGE", value)
+    assert sysimage.sysimage_disabled()
+    assert sysimage.sysimage_path("julia") is None
+    assert sysimage.find_sysimage("julia") is None
+    assert bridge._current_sysimage("julia") is None
+    with pytest.raises(SysimageError, match="disabled"):
+        sysimage.build_sysimage(julia="julia")
+
+
+def test_env_var_names_an_explicit_image(engine, monkeypatch, tmp_path):
+    img = fake_image(tmp_path / "elsewhere" / "mine.so")
+    monkeypatch.setenv("KEPLERSR_SYSIMAGE", str(img))
+    assert sysimage.sysimage_path("julia") == img
+    assert sysimage.find_sysimage("julia") == img
+    assert bridge._current_sysimage("julia") == str(img)
+
+
+def test_find_sysimage_accepts_only_complete_current_images(engine):
+    path = sysimage.sysimage_path("julia")
+    assert sysimage.find_sysimage("julia") is None                 # nothing built yet
+    fake_image(path, meta=False)
+    assert sysimage.find_sysimage("julia") is None                 # no sidecar: unfinished
+    fake_image(path)
+    assert sysimage.find_sysimage("julia") == path
+    with open(path, "r+b") as f:                                   # truncated after the build
+        f.truncate(sysimage.MIN_IMAGE_BYTES + 5)
+    assert sysimage.find_sysimage("julia") is None
+    fake_image(path)
+    with open(path, "r+b") as f:                                   # not an ELF file
+        f.write(b"JUNK")
+    assert sysimage.find_sysimage("julia") is None
+    fake_image(path)
+    (engine / "a.jl").write_text("f(x) = x - 1\n")                 # engine edited: stale
+    assert sysimage.find_sysimage("julia") is None
+    assert path.exists()
+
+
+def test_tiny_file_is_not_an_image(engine):
+    fake_image(sysimage.sysimage_path("julia"), size=4096)
+    assert sysimage.find_sysimage("julia") is None
+
+
+def test_builder_without_c_compiler_says_so_before_compiling(engine, monkeypatch):
+    monkeypatch.delenv("CC", raising=False)
+    monkeypatch.setattr(sysimage.shutil, "which", lambda name: None)
+
+    def no_julia(*a, **k):
+        raise AssertionError(f"Julia must not be run without a C compiler: {a}")
+
+    monkeypatch.setattr(sysimage.subprocess, "run", no_julia)
+    monkeypatch.setattr(sysimage.subprocess, "Popen", no_julia)
+    with pytest.raises(SysimageError, match=r"C compiler.*gcc"):
+        sysimage.build_sysimage(force=True, verbose=False, julia="julia")
+    assert not list((Path(os.environ["XDG_CACHE_HOME"])).rglob("*.so"))
+
+
+def test_builder_returns_existing_current_image_without_work(engine, monkeypatch):
+    path = fake_image(sysimage.sysimage_path("julia"))
+    monkeypatch.setattr(sysimage.subprocess, "Popen",
+                        lambda *a, **k: pytest.fail("must not rebuild a current image"))
+    assert sysimage.build_sysimage(julia="julia", verbose=False) == path
+
+
+def test_link_libraries_by_julia_version():
+    libs = ["/usr/lib/libjulia.so.1", "/usr/lib/julia/libjulia-internal.so.1"]
+    old = sysimage._link_libraries({"version": "1.5.3", "libs": libs})
+    new = sysimage._link_libraries({"version": "1.10.4", "libs": libs})
+    assert [os.path.basename(p) for p in old] == ["libjulia.so.1"]
+    assert [os.path.basename(p) for p in new] == ["libjulia.so.1", "libjulia-internal.so.1"]
+    with pytest.raises(SysimageError, match="libjulia"):
+        sysimage._link_libraries({"version": "1.5.3", "libs": ["/usr/lib/libm.so"]})
+
+
+def test_sysimage_cli_reports_failure(engine, monkeypatch, capsys):
+    def fail(**kw):
+        raise SysimageError("no C compiler found")
+
+    monkeypatch.setattr(sysimage, "build_sysimage", fail)
+    assert sysimage.main(["--quiet"]) == 1
+    assert "no C compiler" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ install.py
+
+def _fake_julia_install(monkeypatch):
+    monkeypatch.setattr(install, "install_julia", lambda assume_yes=False: "/fake/julia")
+    monkeypatch.setattr(install, "julia_version", lambda path: "1.5.3")
+
+
+def test_install_warns_but_succeeds_when_image_build_fails(engine, monkeypatch, capsys):
+    _fake_julia_install(monkeypatch)
+    calls = []
+
+    def failing_build(**kw):
+        calls.append(kw)
+        raise SysimageError("linking failed: boom")
+
+    monkeypatch.setattr(sysimage, "build_sysimage", failing_build)
+    assert install.main(["--yes"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "boom" in err and "without it" in err
+    assert calls and calls[0]["julia"] == "/fake/julia"
+
+
+def test_install_builds_missing_image_and_skips_with_flag(engine, monkeypatch, capsys):
+    _fake_julia_install(monkeypatch)
+    calls = []
+    monkeypatch.setattr(sysimage, "build_sysimage",
+                        lambda **kw: calls.append(kw) or Path("/cache/img.so"))
+    assert install.main(["--yes", "--no-sysimage"]) == 0
+    assert calls == []
+    assert install.main(["--yes"]) == 0
+    assert len(calls) == 1 and "System image: /cache/img.so" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------ bridge.py
+
+def test_worker_command_uses_image_only_when_given(monkeypatch):
+    w = object.__new__(bridge.JuliaWorker)
+    w.julia, w.threads, w.project_dir = "/x/julia", 2, "/src/julia"
+    plain = w._command(None)
+    assert "-J" not in plain and plain[-1] == "/src/julia/worker.jl"
+    with_image = w._command("/cache/img.so")
+    assert with_image[1:3] == ["-J", "/cache/img.so"]
+    assert "-e" in with_image and "/src/julia/worker.jl" in with_image[-1]
+
+
+def test_worker_retries_without_a_broken_image(monkeypatch):
+    monkeypatch.setattr(bridge, "_current_sysimage", lambda julia: "/cache/broken.so")
+    monkeypatch.setattr(bridge, "find_julia", lambda: "/x/julia")
+    launched = []
+
+    def fake_launch(self, image, timeout):
+        launched.append(image)
+        if image is not None:
+            raise bridge.WorkerDiedError("the Julia worker exited during start (exit code 1)")
+        self.sysimage = None
+
+    monkeypatch.setattr(bridge.JuliaWorker, "_launch", fake_launch)
+    with pytest.warns(RuntimeWarning, match="without the image"):
+        w = bridge.JuliaWorker(threads=1)
+    assert launched == ["/cache/broken.so", None] and w.sysimage is None
+
+
+def test_worker_start_failure_without_image_is_not_retried(monkeypatch):
+    monkeypatch.setattr(bridge, "_current_sysimage", lambda julia: None)
+    monkeypatch.setattr(bridge, "find_julia", lambda: "/x/julia")
+    launched = []
+
+    def fake_launch(self, image, timeout):
+        launched.append(image)
+        raise bridge.WorkerDiedError("exited")
+
+    monkeypatch.setattr(bridge.JuliaWorker, "_launch", fake_launch)
+    with pytest.raises(bridge.WorkerDiedError):
+        bridge.JuliaWorker(threads=1)
+    assert launched == [None]
