@@ -19,18 +19,29 @@ function offer!(hof::HallOfFame, m::PopMember)::Bool
     return false
 end
 
-"""Members on the Pareto front: each strictly better in loss than every simpler one."""
-function pareto_front(hof::HallOfFame)::Vector{PopMember}
+"""
+    pareto_front(hof; noise_floor=0.0) -> Vector{PopMember}
+
+Members on the Pareto front: each better in loss than every simpler one by
+more than `noise_floor` (an absolute loss). With a floor such as
+1e-15 x baseline loss, a more complex formula that only shaves floating-point
+rounding off an exact one (1e-30 vs 4e-30) does not enter the front, so
+model selection keeps the exact simple formula.
+"""
+function pareto_front(hof::HallOfFame; noise_floor::Float64=0.0)::Vector{PopMember}
     front = PopMember[]
     best = Inf
     for m in hof.members
         m === nothing && continue
-        if m.loss < best
+        if m.loss < best - noise_floor
             push!(front, m); best = m.loss
         end
     end
     return front
 end
+
+"""Loss differences below this are rounding noise (relative to the baseline loss)."""
+const FRONT_NOISE_FLOOR = 1e-15
 
 """Scores along a front: score_i = -(log l_i - log l_{i-1}) / (c_i - c_{i-1}); first is 0."""
 function front_scores(front::Vector{PopMember})::Vector{Float64}
@@ -45,7 +56,7 @@ end
 
 """Protocol records (docs/PROTOCOL.md) for the Pareto front, with constant standard errors."""
 function hof_records(hof::HallOfFame, data::Dataset, opts::Options; uncertainties::Bool=true)
-    front = pareto_front(hof)
+    front = pareto_front(hof; noise_floor=FRONT_NOISE_FLOOR * data.baseline_loss)
     scores = front_scores(front)
     recs = Vector{Dict{String,Any}}()
     for (m, s) in zip(front, scores)

@@ -77,3 +77,12 @@ end
     @test_throws ArgumentError K.Dataset(X, zeros(3))
     @test_throws ArgumentError K.build_operator_set(["+"], ["nosuchop"])
 end
+
+@testset "pareto front ignores rounding-noise improvements" begin
+    hof = K.HallOfFame(6)
+    for (c, l) in ((1, 1.0), (3, 4e-30), (5, 1e-30), (6, 2.0))
+        K.offer!(hof, K.PopMember(x(1), l, l, c, 0))
+    end
+    @test [m.complexity for m in K.pareto_front(hof)] == [1, 3, 5]
+    @test [m.complexity for m in K.pareto_front(hof; noise_floor=1e-15)] == [1, 3]
+end
