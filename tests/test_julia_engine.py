@@ -1,0 +1,19 @@
+"""The engine's Julia unit tests (julia/test/runtests.jl), run from the same
+pytest command as the Python tests."""
+
+import os
+import subprocess
+
+from keplersr.install import find_julia, julia_project_dir
+
+
+def test_julia_unit_tests_pass():
+    julia = find_julia()            # a missing Julia is an error, never a skip
+    jdir = julia_project_dir()
+    runtests = os.path.join(jdir, "test", "runtests.jl")
+    assert os.path.exists(runtests), f"engine tests not found at {runtests}"
+    proc = subprocess.run([julia, "--startup-file=no", "-t", "2", runtests],
+                          capture_output=True, text=True, timeout=1200)
+    tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
+    assert proc.returncode == 0, tail
+    assert "KeplerSR engine" in proc.stdout and "Pass" in proc.stdout, tail
