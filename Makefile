@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench wbf-example clean
 
 setup:
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -18,6 +18,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS) tests
+
+# issue 4's example: the CP-odd optimal observable in WBF Higgs production
+wbf-example: setup
+	$(PY) examples/wbf_cp_score.py
 
 bench: setup
 	$(VENV)/bin/keplersr bench eval
