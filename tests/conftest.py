@@ -1,14 +1,9 @@
 """Shared fixtures: one warm Julia worker for the whole session, the shared
 data directory, and small fast search settings."""
 
-import os
-import pathlib
-
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-FEYNMAN_CSV = SHARED / "data" / "feynman" / "FeynmanEquations.csv"
+from shared_data import CSV, require
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +29,4 @@ def fast(tmp_path):
 
 @pytest.fixture(scope="session")
 def feynman_csv():
-    if not FEYNMAN_CSV.exists():
-        pytest.fail(f"the AI-Feynman table is missing: expected {FEYNMAN_CSV} (../shared beside the repo)")
-    return str(FEYNMAN_CSV)
+    return str(require(CSV))

@@ -1,6 +1,5 @@
 """Tests for keplersr.datasets.feynman on the real AI-Feynman table (read from ../shared)."""
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +14,9 @@ from keplersr.datasets.feynman import (
     variable_count_discrepancies,
 )
 
-DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "feynman"
-CSV = DATA_DIR / "FeynmanEquations.csv"
+from shared_data import CSV, UNITS, require as _require  # noqa: E402
 
 
-def _require(path: Path) -> Path:
-    if not path.exists():
-        message = f"AI-Feynman data file missing: {path} (expected in shared/data/feynman beside the repo)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """Tests for the SRBench judge and the AI-Feynman study machinery (fake estimators, no Julia)."""
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -14,18 +13,9 @@ from keplersr.benchmarks import feynman_study
 from keplersr.benchmarks.feynman_study import AIFEYNMAN_TIMES_S, run_study
 from keplersr.benchmarks.srbench_judge import JudgeTimeout, judge, r2_score, round_constants, run_with_timeout
 
-DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "feynman"
-CSV = DATA_DIR / "FeynmanEquations.csv"
-UNITS = DATA_DIR / "units.csv"
+from shared_data import CSV, UNITS, require as _require  # noqa: E402
 
 
-def _require(path: Path) -> Path:
-    if not path.exists():
-        message = f"AI-Feynman data file missing: {path} (expected in shared/data/feynman beside the repo)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 x, y = sympy.symbols("x y", real=True)

@@ -1,6 +1,5 @@
 """Tests for keplersr.units: unit grammar, units.csv, dimensional consistency, Buckingham pi."""
 
-import os
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -21,16 +20,9 @@ from keplersr.units import (
     parse_units,
 )
 
-DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "feynman"
+from shared_data import CSV, UNITS, require as _require  # noqa: E402
 
 
-def _require(path: Path) -> Path:
-    if not path.exists():
-        message = f"AI-Feynman data file missing: {path} (expected in shared/data/feynman beside the repo)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def v(m=0, s=0, kg=0, T=0, V=0):
@@ -100,13 +92,13 @@ def test_format_roundtrip():
 
 
 def test_units_csv_and_every_feynman_variable_has_units():
-    units = load_feynman_units(_require(DATA_DIR / "units.csv"))
+    units = load_feynman_units(_require(UNITS))
     assert len(units) >= 100
     assert units["F"] == FORCE and units["E_n"] == ENERGY
     assert units["q"] == parse_units("C")
     assert units["B"] == parse_units("Wb/m^2")
     assert units["T"] == parse_units("K")
-    equations = load_feynman_equations(_require(DATA_DIR / "FeynmanEquations.csv"))
+    equations = load_feynman_equations(_require(CSV))
     missing = {}
     for eq in equations:
         names = eq.variable_names + [eq.output]
@@ -122,8 +114,8 @@ def test_units_csv_and_every_feynman_variable_has_units():
 
 def test_feynman_formulas_are_dimensionally_consistent():
     """Every formula's dimension equals its output's, except one known data quirk."""
-    units = load_feynman_units(_require(DATA_DIR / "units.csv"))
-    equations = load_feynman_equations(_require(DATA_DIR / "FeynmanEquations.csv"))
+    units = load_feynman_units(_require(UNITS))
+    equations = load_feynman_equations(_require(CSV))
     bad = []
     for eq in equations:
         d = dimensions_for(eq, units)
