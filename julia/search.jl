@@ -5,10 +5,6 @@
 # Each population owns its RNG, so with a seed the result does not depend on
 # thread scheduling (deterministic mode also disables time-based stopping).
 
-# Exhaustive enumeration used for seeding. (Included from here so that this
-# file is self-contained; the module file may include it just before search.jl
-# instead, then delete this line.)
-
 """Outcome of `run_search`: Pareto-front records and how the search ended."""
 struct SearchResult
     records::Vector{Dict{String,Any}}
