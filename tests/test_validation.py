@@ -116,3 +116,12 @@ def test_predict_before_fit():
     from sklearn.exceptions import NotFittedError
     with pytest.raises(NotFittedError):
         SymbolicRegressor().predict(X)
+
+
+def test_dataframe_with_non_string_columns_is_positional(monkeypatch):
+    from keplersr.estimator import _validate_X
+    df = pd.DataFrame(X, columns=[0, 1, 2])
+    Xa, names, feature_names = _validate_X(df, None)
+    assert names == ["0", "1", "2"] and feature_names is None
+    Xa, names, feature_names = _validate_X(pd.DataFrame(X, columns=["a", "b", "c"]), None)
+    assert feature_names == ["a", "b", "c"]

@@ -417,10 +417,11 @@ def _validate_X(X, variable_names, what="X"):
         bad = [str(c) for c in X.columns if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])]
         if bad:
             raise ValueError(f"{what} has non-numeric columns: {bad}")
-        feature_names = [str(c) for c in X.columns]
         if variable_names is not None:
             raise ValueError("variable_names cannot be combined with a DataFrame X: its column names are used")
-        names = feature_names
+        names = [str(c) for c in X.columns]
+        # like scikit-learn: feature names are recorded only when all are strings
+        feature_names = names if all(isinstance(c, str) for c in X.columns) else None
         Xa = X.to_numpy(dtype=float)
     else:
         try:
