@@ -58,17 +58,19 @@ stop_requested(s::StopSignal) = s.flag[] || time() > s.deadline
 
 # ---------------------------------------------------------------- scoring
 #
-# Every candidate enters the search through `new_member`. With linear scaling
-# a candidate tree f is scored as the best of four real formulas,
-#     f,   a1*f,   f + b1,   a*f + b
+# Every candidate enters the search through `new_member`, scored as it is.
+# With linear scaling the hall of fame also sees, for free, three more real
+# formulas made of each candidate f:
+#     a1*f,   f + b1,   a*f + b
 # (closed-form least-squares coefficients), each with its own honest
-# complexity (the extra `*`/`+` nodes and constants count). The member keeps
-# the bare tree f (mutations act on the shape) with the loss and complexity
-# of the variant of best score; every variant that improves on the
-# population's best at its complexity is built as an explicit tree (scaling
-# nodes included, simplified), re-evaluated exactly and stored in `st.best`,
-# from where it reaches the hall of fame. So the front only ever holds
-# explicit formulas whose loss is that of the tree shown.
+# complexity (the extra `*`/`+` nodes and constants count). A variant that
+# improves on the population's best at its complexity is built as an
+# explicit tree (scaling nodes included, simplified), re-evaluated exactly
+# and stored in `st.best`, from where it reaches the hall of fame. Evolution
+# itself is unchanged (members keep f's own loss): scoring members by their
+# best variant was measured to derail the search towards deep rescaled
+# trees. The front only ever holds explicit formulas whose loss is that of
+# the tree shown.
 
 # Dimensional analysis (dimensions.jl): an inconsistent candidate gets
 # `dimension_penalty` added to its loss during the search (penalise), and is
@@ -205,22 +207,18 @@ function new_member(tree::Node, st::PopulationState, data::Dataset, opts::Option
         return m
     end
     losses, as, bs = scaling_variants(lw.pred, data, opts)
-    bestk = 0; bestscore = Inf; bestloss = Inf; bestc = c
     for k in 1:NVARIANTS
         l = losses[k] + (k == 2 || k == 4 ? spen : pen)
         isfinite(l) || continue
         cv = c + variant_extra(k, st.sops, opts)
         cv <= opts.maxsize || continue
-        sc = member_score(l, cv, data.baseline_loss, opts)
-        if sc < bestscore
-            bestk = k; bestscore = sc; bestloss = l; bestc = cv
-        end
         cur = st.best[cv]
         if cur === nothing || l < cur.loss
             offer_explicit!(st, tree, k, as[k], bs[k], data, opts)
         end
     end
-    return PopMember(tree, bestloss, bestscore, bestc, st.births)
+    loss = losses[1] + pen
+    return PopMember(tree, loss, member_score(loss, c, data.baseline_loss, opts), c, st.births)
 end
 
 """
@@ -228,23 +226,30 @@ end
 
 Fit the constants of a copy of `m.tree` and score the result as a new
 member (which is returned, keeping `m`'s birth, if its score is better; else
-`m`). With linear scaling the fit is of the explicit `a*f + b`, so f's
-constants are fitted jointly with the scaling.
+`m`). With linear scaling, a second copy has its constants fitted jointly
+with the scaling of the explicit `a*f + b` (so `exp(c x^2)` can reach the
+`c` that `a*exp(c x^2)` needs); its variants reach the hall of fame through
+`new_member`, and it becomes the member if its own score is better.
 """
 function optimized_member(m::PopMember, st::PopulationState, data::Dataset, opts::Options)::PopMember
     count_constants(m.tree) > 0 || return m
     f = copy_tree(m.tree)
-    if st.scaling && has_feature(f)
-        eval_tree!(st.lw.pred, f, data.X, opts.ops, st.lw.ws) || return m
-        a, b = fit_linear_scaling(st.lw.pred, data)
-        (isfinite(a) && isfinite(b) && a != 0.0) || return m
-        e = binary_node(st.sops.add, binary_node(st.sops.mul, const_node(a), f), const_node(b))
-        optimize_constants!(e, data, opts, st.rng, st.cw)     # updates f's constants in place
-    else
-        optimize_constants!(f, data, opts, st.rng, st.cw)
-    end
+    optimize_constants!(f, data, opts, st.rng, st.cw)
     st.evals += 1
     child = new_member(f, st, data, opts)
+    if st.scaling && has_feature(m.tree)
+        g = copy_tree(m.tree)
+        if eval_tree!(st.lw.pred, g, data.X, opts.ops, st.lw.ws)
+            a, b = fit_linear_scaling(st.lw.pred, data)
+            if isfinite(a) && isfinite(b) && a != 0.0
+                e = binary_node(st.sops.add, binary_node(st.sops.mul, const_node(a), g), const_node(b))
+                optimize_constants!(e, data, opts, st.rng, st.cw)   # updates g's constants in place
+                st.evals += 1
+                alt = new_member(g, st, data, opts)
+                alt.score < child.score && (child = alt)
+            end
+        end
+    end
     child.score < m.score || return m
     child.birth = m.birth
     return child

@@ -36,13 +36,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     ``variable_names_``, ``run_dir_``, ``history_``, ``stop_reason_``,
     ``interrupted_``.
 
-    Search speed-ups: ``linear_scaling`` (default False) scores every candidate
-    ``f`` as the best of ``f``, ``a*f``, ``f + b`` and ``a*f + b`` with
-    closed-form ``a, b``; the Pareto front shows the explicit formula, whose
-    complexity counts the scaling nodes. ``enumerate_max_complexity`` (default
-    7; 0 = off) seeds the search with every value-distinct expression up to
-    that complexity, at most ``enumerate_max_candidates`` of them and within
-    ``enumerate_time_budget`` seconds (no time cap when ``deterministic``).
+    Search speed-ups: ``linear_scaling`` (default False) offers the hall of
+    fame, for every candidate ``f``, the formulas ``a*f``, ``f + b`` and
+    ``a*f + b`` with closed-form ``a, b`` (the front shows the explicit
+    formula, whose complexity counts the scaling nodes).
+    ``enumerate_max_complexity`` (default 7; 0 = off) seeds the search with
+    every value-distinct expression up to that complexity, at most
+    ``enumerate_max_candidates`` of them and within ``enumerate_time_budget``
+    seconds (no time cap when ``deterministic``).
     """
 
     def __init__(
