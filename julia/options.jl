@@ -70,7 +70,7 @@ mutable struct Options
     # features and target with the penalty for inconsistent candidates
     dims::Any
     # search speed-ups (julia/search.jl, julia/enumeration.jl)
-    linear_scaling::Bool          # score each candidate f as the best a*f + b (closed form)
+    linear_scaling::Bool          # offer a*f, f + b, a*f + b of each candidate f to the hall of fame (closed form)
     enumerate_max_complexity::Int # seed with all distinct expressions up to this complexity (0: off)
     enumerate_max_candidates::Int # ... but at most this many distinct expressions
     enumerate_time_budget::Float64 # ... and at most this many seconds (ignored when deterministic)
