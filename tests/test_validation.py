@@ -125,3 +125,15 @@ def test_dataframe_with_non_string_columns_is_positional(monkeypatch):
     assert names == ["0", "1", "2"] and feature_names is None
     Xa, names, feature_names = _validate_X(pd.DataFrame(X, columns=["a", "b", "c"]), None)
     assert feature_names == ["a", "b", "c"]
+
+
+def test_run_state_with_numpy_parameters_is_json(tmp_path):
+    from keplersr import rundir
+    state = {"status": "finished", "params": {"niterations": np.int64(40), "parsimony": np.float64(0.01)},
+             "outputs": [[{"complexity": 1, "loss": float("nan"), "score": 0.0, "equation": "1.0",
+                           "constants": [1.0], "constants_stderr": [float("inf")]}]]}
+    rundir.write_run(str(tmp_path), state)
+    back = rundir.read_run(str(tmp_path))
+    assert back["params"] == {"niterations": 40, "parsimony": 0.01}
+    rec = back["outputs"][0][0]
+    assert rec["loss"] != rec["loss"] and rec["constants_stderr"] == [float("inf")]

@@ -44,6 +44,8 @@ def atomic_write_text(path: str, text: str) -> None:
 
 
 def _json_safe(x):
+    if hasattr(x, "item") and callable(x.item) and getattr(x, "ndim", None) == 0:
+        x = x.item()                      # numpy scalars (e.g. niterations=np.int64(40))
     if isinstance(x, float) and x != x:
         return "NaN"
     if isinstance(x, float) and x in (float("inf"), float("-inf")):
