@@ -337,6 +337,20 @@ function set_identity!(H::Matrix{Float64}, scale::Float64)
     return H
 end
 
+"""out = H v for the k x k matrix H (no allocation); returns v' H v."""
+function matvec!(out::Vector{Float64}, H::Matrix{Float64}, v::Vector{Float64}, k::Int)::Float64
+    vHv = 0.0
+    @inbounds for a in 1:k
+        t = 0.0
+        for b in 1:k
+            t += H[a, b] * v[b]
+        end
+        out[a] = t
+        vHv += v[a] * t
+    end
+    return vHv
+end
+
 """
 One BFGS run from `kb.c` (updated in place) with inverse-Hessian updates and
 a backtracking Armijo line search (halving, up to 30 times). The initial
@@ -360,14 +374,9 @@ function bfgs!(cw::ConstantWorkspace, kb::ConstantBuffers, tree::Node, data::Dat
     updated = false         # any BFGS update done yet
     for _ in 1:opts.optimizer_iterations
         # direction d = -H g
-        gd = 0.0
+        gd = -matvec!(d, H, g, k)
         @inbounds for a in 1:k
-            t = 0.0
-            for b in 1:k
-                t += H[a, b] * g[b]
-            end
-            d[a] = -t
-            gd -= t * g[a]
+            d[a] = -d[a]
         end
         if !(gd < 0.0)
             set_identity!(H, h0); fresh = true
@@ -412,15 +421,7 @@ function bfgs!(cw::ConstantWorkspace, kb::ConstantBuffers, tree::Node, data::Dat
             end
             # H <- H - ρ (s Hy' + Hy s') + (ρ² y'Hy + ρ) s s'
             ρ = 1.0 / sy
-            yHy = 0.0
-            @inbounds for a in 1:k
-                t = 0.0
-                for b in 1:k
-                    t += H[a, b] * yv[b]
-                end
-                Hy[a] = t
-                yHy += yv[a] * t
-            end
+            yHy = matvec!(Hy, H, yv, k)
             coef = ρ * ρ * yHy + ρ
             @inbounds for a in 1:k, b in 1:k
                 H[a, b] += -ρ * (s[a] * Hy[b] + Hy[a] * s[b]) + coef * s[a] * s[b]
