@@ -203,17 +203,6 @@ function eval_node!(out::Vector{T}, n::Node, X::Matrix{Float64}, ops::OperatorSe
     end
 end
 
-"""Allocating convenience wrapper: predictions of `tree` on `X` (NaN-filled if non-finite)."""
-function predict_tree(tree::Node, X::Matrix{Float64}, ops::OperatorSet)
-    out = Vector{Float64}(undef, size(X, 1))
-    ok = eval_tree!(out, tree, X, ops, EvalWorkspace{Float64}(size(X, 1)))
-    if !ok
-        # recompute without early exit semantics: evaluate anyway for the caller
-        fill!(out, NaN)
-    end
-    return out
-end
-
 """
     eval_jacobian!(J, pred, tree, X, ops, ws) -> Bool
 
