@@ -174,7 +174,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         w = _validate_weights(weights, Xa.shape[0])
         spec = build_operator_spec(self.binary_operators, self.unary_operators,
                                    self.extra_sympy_mappings)
-        opts = engine_options(self, spec, Xa.shape[1])
+        opts = engine_options(self, spec)
         opts.update(_units_options(X_units, y_units, Xa.shape[1], ya.shape[1], self))
         opts["seed"] = _seed_from(self.random_state)
         _check_int_param("verbosity", self.verbosity)

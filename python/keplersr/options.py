@@ -125,7 +125,7 @@ def _op_index(spec, name, where):
     raise ValueError(f"{where} names operator {name!r}, which is not in binary_operators or unary_operators")
 
 
-def engine_options(est, spec, nfeatures):
+def engine_options(est, spec):
     """Translate a validated estimator into the engine's options dict (JSON-able)."""
     maxsize = _check_int("maxsize", est.maxsize, low=1)
     maxdepth = _check_int("maxdepth", est.maxdepth, low=1, allow_none=True)

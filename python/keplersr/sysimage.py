@@ -171,7 +171,7 @@ def _estimator_options() -> dict | None:
         est = SymbolicRegressor()
         spec = build_operator_spec(est.binary_operators, est.unary_operators,
                                    est.extra_sympy_mappings)
-        d = engine_options(est, spec, 2)
+        d = engine_options(est, spec)
         d["seed"] = 0
         json.dumps(d)
         return d
