@@ -203,7 +203,6 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         outputs, histories = [], []
         self.interrupted_ = False
         self.stop_reason_ = []
-        state = self._run_state("running", outputs)
         for k in range(ya.shape[1]):
             label = f"[output {k}] " if multi else ""
             printer = ProgressPrinter(enabled=bool(self.progress), verbosity=self.verbosity, label=label)
