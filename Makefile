@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 setup:
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-	$(PY) -m pip install --quiet '.[test]'
+	$(PY) -m pip install --quiet '.[test,compare]'
 	$(PY) -m keplersr.install --yes
 
 demo: setup

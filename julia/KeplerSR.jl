@@ -1,7 +1,24 @@
 """
 KeplerSR search engine: symbolic regression by evolution of expression trees.
 Standard library only; runs on Julia 1.5 and on current Julia.
-See docs/ARCHITECTURE.md for the map of these files.
+
+The sources are in folders by concern, included below in dependency order:
+
+    core/         operators, expression trees, dual numbers, options, complexity
+    evaluation/   evaluating a tree on a dataset, the dataset, the losses
+    dimensions/   physical dimensions and the dimensional analysis of a tree
+    constants/    fitting the constants of a tree, their standard errors,
+                  closed-form linear scaling
+    evolution/    populations, mutation, crossover, selection, simplification,
+                  enumeration of small expressions
+    halloffame/   the best formula per complexity and the Pareto front
+    search/       the search: state, scoring, linear scaling, evolution step,
+                  migration, seeding, the main loop, its typed results
+    io/           the protocol with Python: JSON, frames, options and fit
+                  messages, result/progress records, the engine description
+
+The worker (`worker.jl`) serves the protocol; see docs/ARCHITECTURE.md and
+docs/PROTOCOL.md.
 """
 module KeplerSR
 
@@ -12,24 +29,44 @@ using Statistics
 
 const ENGINE_VERSION = "0.1.0"
 
-include("operators.jl")
-include("expression.jl")
-include("dual.jl")
-include("evaluation.jl")
-include("options.jl")
-include("loss.jl")
-include("complexity.jl")
-include("dimensions.jl")
-include("constants.jl")
-include("population.jl")
-include("simplify.jl")
-include("mutation.jl")
-include("crossover.jl")
-include("selection.jl")
-include("halloffame.jl")
-include("enumeration.jl")
-include("search.jl")
-include("json.jl")
-include("protocol.jl")
+include("core/operators.jl")
+include("core/expression.jl")
+include("core/dual.jl")
+include("evaluation/evaluation.jl")
+include("core/options.jl")
+include("evaluation/dataset.jl")
+include("evaluation/losses.jl")
+include("core/complexity.jl")
+include("dimensions/dim.jl")
+include("dimensions/spec.jl")
+include("dimensions/analysis.jl")
+include("constants/workspace.jl")
+include("constants/linear_algebra.jl")
+include("constants/levenberg_marquardt.jl")
+include("constants/bfgs.jl")
+include("constants/optimize.jl")
+include("constants/standard_errors.jl")
+include("constants/linear_scaling.jl")
+include("evolution/population.jl")
+include("evolution/simplify.jl")
+include("evolution/mutation.jl")
+include("evolution/crossover.jl")
+include("evolution/selection.jl")
+include("evolution/enumeration.jl")
+include("halloffame/halloffame.jl")
+include("search/result.jl")
+include("search/scaled_variants.jl")
+include("search/state.jl")
+include("search/scoring.jl")
+include("search/evolve.jl")
+include("search/migration.jl")
+include("search/seeding.jl")
+include("search/run.jl")
+include("io/json.jl")
+include("io/framing.jl")
+include("io/options_message.jl")
+include("io/fit_message.jl")
+include("io/records.jl")
+include("io/description.jl")
 
 end # module

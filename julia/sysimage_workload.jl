@@ -11,13 +11,13 @@
 # * the worker's request loop (`serve`): frames are written to and read from
 #   in-memory buffers exactly as over the pipes, with `ping`, several small
 #   `fit`s (L2, L1, Huber and a custom loss; a user operator; the common
-#   unary operators) and `shutdown`.
+#   unary operators), `describe` and `shutdown`.
 #
 # Environment:
 #   KEPLERSR_STDLIB_DIR        the real standard-library folder (in --output-o
 #                              mode LOAD_PATH is empty and Sys.STDLIB is stale)
 #   KEPLERSR_WORKLOAD_OPTIONS  JSON file with the estimator's default fit options
-#                              (optional; a built-in copy is used otherwise)
+#                              (optional; the engine's option_defaults() otherwise)
 #   KEPLERSR_WORKLOAD_STATUS   file that receives "ok" when the whole workload
 #                              ran, or the error; printing errors in output mode
 #                              is unreliable, so the builder reads this file.
@@ -129,29 +129,13 @@ end
 
 """
 Default options as the Python estimator sends them: the JSON file named by
-KEPLERSR_WORKLOAD_OPTIONS (written by the builder from the estimator), else a
-built-in copy. Using the estimator's exact key set matters: the options reach
-`Options(ops; kw...)` as keyword arguments, compiled per key set.
+KEPLERSR_WORKLOAD_OPTIONS (written by the builder from the estimator), else
+the engine's own defaults (`option_defaults()`, every plain option key).
 """
 function base_options()
     file = get(ENV, "KEPLERSR_WORKLOAD_OPTIONS", "")
     isempty(file) || return json_parse(read(file, String))::Dict{String,Any}
-    return json_parse("""
-    {"binary_operators": ["+", "-", "*", "/"], "unary_operators": [], "extra_operator_sources": [],
-     "maxsize": 20, "maxdepth": 0, "populations": 15, "population_size": 33,
-     "niterations": 40, "ncycles_per_iteration": 300,
-     "tournament_selection_n": 15, "tournament_selection_p": 0.982, "parsimony": 0.0032,
-     "adaptive_parsimony_scaling": 20.0, "use_frequency": true, "annealing": true,
-     "alpha": 0.1, "crossover_probability": 0.066, "optimize_probability": 0.14,
-     "optimizer_iterations": 8, "optimizer_nrestarts": 2, "fraction_replaced": 0.00036,
-     "fraction_replaced_hof": 0.035, "topn": 12, "perturbation_factor": 0.076,
-     "should_simplify": true, "complexity_of_constants": 1, "complexity_of_variables": 1,
-     "deterministic": false, "progress_interval": 0.5, "timeout_in_seconds": 0.0,
-     "max_evals": 0, "early_stop_condition": null, "loss": "L2", "huber_delta": 1.0,
-     "complexity_of_binops": [1, 1, 1, 1], "complexity_of_unaops": [],
-     "bin_constraints": [[-1, -1], [-1, -1], [-1, -1], [-1, -1]], "una_constraints": [],
-     "nested_constraints": [], "mutation_weights": {}, "seed": 0}
-    """)::Dict{String,Any}
+    return KeplerSR.option_defaults()
 end
 
 """
@@ -211,6 +195,7 @@ function requests()
             "arrays" => specs)
         push!(reqs, (frame(json_parse(json_string(msg)), payload), "result"))
     end
+    push!(reqs, (frame(Dict{String,Any}("type" => "describe", "id" => "describe")), "description"))
     push!(reqs, (frame(Dict{String,Any}("type" => "shutdown", "id" => "end")), "bye"))
     return reqs
 end
@@ -220,14 +205,14 @@ Run the worker's request loop (`reader_loop` + `serve`) on in-memory
 streams, one request at a time as the Python bridge does (a request that is
 still unread when a fit runs would count as "closing" and stop the search),
 and check the replies: `hello`, `pong`, progress and a complete `result`
-per fit (all iterations run), `bye`.
+per fit (all iterations run), `description`, `bye`.
 """
 function exercise_worker()
     input = Base.BufferStream()
     output = Base.BufferStream()
-    st = KeplerSRWorker.WorkerState(output)
-    reader = @async KeplerSRWorker.reader_loop(st, input)
-    server = @async KeplerSRWorker.serve(st)
+    worker = KeplerSRWorker.WorkerState(output)
+    reader = @async KeplerSRWorker.reader_loop(worker, input)
+    server = @async KeplerSRWorker.serve(worker)
     function next_reply()
         fr = read_frame(output)
         fr === nothing && error("the worker closed its output")

@@ -16,8 +16,8 @@ end
 module KeplerSRWorker
 
 import ..KeplerSR
-using ..KeplerSR: json_string, read_frame, write_frame, dataset_from_fit, options_from_dict,
-    ProtocolError, PROTOCOL_VERSION
+using ..KeplerSR: read_frame, write_frame, dataset_from_fit, options_from_dict,
+    progress_message, result_message, engine_description, PROTOCOL_VERSION
 
 """State shared by the main task, the stdin reader task and the heartbeat task."""
 mutable struct WorkerState
@@ -33,19 +33,19 @@ WorkerState(out::IO) = WorkerState(out, ReentrantLock(), Channel{Any}(Inf), "", 
 engine_version() = KeplerSR.ENGINE_VERSION
 
 """Write one frame; a failed write marks the state broken instead of throwing."""
-function send(st::WorkerState, msg::AbstractDict, payload::Vector{UInt8}=UInt8[])
-    st.broken && return false
-    lock(st.wlock)
+function send(worker::WorkerState, msg::AbstractDict, payload::Vector{UInt8}=UInt8[])
+    worker.broken && return false
+    lock(worker.wlock)
     try
-        write_frame(st.out, msg, payload)
+        write_frame(worker.out, msg, payload)
         return true
     catch err
-        st.broken = true
-        st.closing = true
+        worker.broken = true
+        worker.closing = true
         println(stderr, "keplersr worker: cannot write to stdout: ", sprint(showerror, err))
         return false
     finally
-        unlock(st.wlock)
+        unlock(worker.wlock)
     end
 end
 
@@ -56,28 +56,28 @@ function info_fields()
 end
 
 """Reader task: frames from `input` to the inbox; `interrupt` is acted on at once."""
-function reader_loop(st::WorkerState, input::IO)
+function reader_loop(worker::WorkerState, input::IO)
     try
         while true
             fr = read_frame(input)
             if fr === nothing
-                st.closing = true
-                put!(st.inbox, :eof)
+                worker.closing = true
+                put!(worker.inbox, :eof)
                 return
             end
             msg, _ = fr
             t = msg["type"]
             if t == "interrupt"
-                st.interrupt_id = string(get(msg, "id", ""))
+                worker.interrupt_id = string(get(msg, "id", ""))
                 continue
             elseif t == "shutdown"
-                st.closing = true
+                worker.closing = true
             end
-            put!(st.inbox, fr)
+            put!(worker.inbox, fr)
         end
     catch err
-        st.closing = true
-        put!(st.inbox, err)
+        worker.closing = true
+        put!(worker.inbox, err)
     end
 end
 
@@ -98,20 +98,20 @@ mutable struct Heartbeat
     task::Union{Task,Nothing}
 end
 
-function heartbeat_loop(st::WorkerState, id::String, hb::Heartbeat, interval::Float64)
+function heartbeat_loop(worker::WorkerState, id::String, hb::Heartbeat, interval::Float64)
     last = time()
-    while hb.active && !st.broken
+    while hb.active && !worker.broken
         sleep(min(0.05, interval))
         if hb.active && time() - last >= interval
-            send(st, Dict{String,Any}("type" => "heartbeat", "id" => id, "stage" => "starting"))
+            send(worker, Dict{String,Any}("type" => "heartbeat", "id" => id, "stage" => "starting"))
             last = time()
         end
     end
 end
 
-function start_heartbeat(st::WorkerState, id::String, interval::Float64)
+function start_heartbeat(worker::WorkerState, id::String, interval::Float64)
     hb = Heartbeat(interval > 0, nothing)
-    hb.active && (hb.task = @async heartbeat_loop(st, id, hb, interval))
+    hb.active && (hb.task = @async heartbeat_loop(worker, id, hb, interval))
     return hb
 end
 
@@ -125,73 +125,6 @@ end
 
 """The engine entry point, looked up when a fit starts (not when the worker loads)."""
 default_search() = KeplerSR.run_search
-
-"""
-    fake_search(spec) -> search function
-
-TEST HOOK, selected by the options key "_test_fake_search" (used only by
-tests/test_bridge.py). It behaves like `run_search` without searching:
-`nprogress` progress frames `interval` s apart, each with `iteration`
-records whose constants are the first `nconst` values of y (binary in ->
-JSON out) plus, if given, a record with the `constants` of the spec (JSON
-in -> JSON out). `block`: seconds of non-yielding busy time before the
-first progress (like JIT compilation); `block_idle`: seconds of
-non-yielding idle time there (a stuck worker); `hang`: seconds of silence after
-the first progress; `throw`: message of an error raised after the first
-progress; `ignore_stop`: never poll `should_stop`.
-"""
-function fake_search(spec::AbstractDict)
-    function (data, opts; on_progress::Function=p -> nothing, should_stop::Function=() -> false)
-        nprog = Int(get(spec, "nprogress", 3))
-        interval = Float64(get(spec, "interval", 0.02))
-        nconst = min(Int(get(spec, "nconst", 3)), data.n)
-        extra = get(spec, "constants", nothing)
-        ignore_stop = get(spec, "ignore_stop", false) === true
-        t0 = time()
-        function records(k)
-            recs = Dict{String,Any}[]
-            for i in 1:k
-                push!(recs, Dict{String,Any}("complexity" => i, "loss" => 1.0 / i, "score" => 0.5 * i,
-                    "equation" => "fake$(i)", "codes" => Int32[i, -i],
-                    "constants" => data.y[1:nconst], "constants_stderr" => zeros(nconst)))
-            end
-            if extra !== nothing
-                c = Float64[x === nothing ? NaN : Float64(x) for x in extra]
-                push!(recs, Dict{String,Any}("complexity" => k + 1, "loss" => 0.0, "score" => 0.0,
-                    "equation" => "extra", "codes" => Int32[], "constants" => c,
-                    "constants_stderr" => fill(NaN, length(c))))
-            end
-            if get(spec, "echo_data", false) === true
-                push!(recs, Dict{String,Any}("complexity" => 0, "loss" => 0.0, "score" => 0.0,
-                    "equation" => join(data.varnames, ","), "codes" => Int32[size(data.X)...],
-                    "constants" => vcat(vec(data.X), data.w), "constants_stderr" => Float64[]))
-            end
-            return recs
-        end
-        tb = time()   # busy, non-yielding work, like JIT compilation
-        while time() - tb < Float64(get(spec, "block", 0.0)); end
-        Libc.systemsleep(Float64(get(spec, "block_idle", 0.0)))   # stuck: no CPU, no yield
-        done = 0
-        stop = "niterations"
-        for it in 1:nprog
-            if !ignore_stop && should_stop()
-                stop = "interrupted"
-                break
-            end
-            sleep(interval)
-            done = it
-            on_progress(Dict{String,Any}("iteration" => it, "niterations" => nprog,
-                "evals" => 100 * it, "evals_per_second" => 100 * it / (time() - t0),
-                "elapsed" => time() - t0, "best_loss" => 1.0 / it, "records" => records(it)))
-            if it == 1
-                haskey(spec, "throw") && error(string(spec["throw"]))
-                sleep(Float64(get(spec, "hang", 0.0)))
-            end
-        end
-        return (records=records(done), stop_reason=stop, iterations=done, evals=100 * done,
-                elapsed=time() - t0)
-    end
-end
 
 """Error frame for exception `err` raised while serving request `id`."""
 function error_frame(id::String, err, bt)
@@ -212,51 +145,51 @@ function error_frame(id::String, err, bt)
 end
 
 """
-    handle_fit(st, msg, payload; search=nothing)
+    handle_fit(worker, msg, payload; search=nothing)
 
-Run one fit: decode data and options, call the search function
-(`search === nothing`: `KeplerSR.run_search` resolved now, or the test
-fake if the options ask for it) with progress/stop callbacks, and send
-`result` or `error`. Never throws.
+Run one fit: decode data and options, call the search function with
+progress/stop callbacks, and send `result` or `error`. Never throws.
+`search(data, opts; on_progress, should_stop)` must behave like
+`KeplerSR.run_search` (`search === nothing`: `KeplerSR.run_search`,
+resolved now): `on_progress` gets values that `KeplerSR.progress_message`
+accepts, and it returns one that `KeplerSR.result_message` accepts.
 """
-function handle_fit(st::WorkerState, msg::AbstractDict, payload::Vector{UInt8}; search=nothing)
+function handle_fit(worker::WorkerState, msg::AbstractDict, payload::Vector{UInt8}; search=nothing)
     id = string(get(msg, "id", ""))
     hbint = Float64(get(msg, "heartbeat_interval", 1.0))
-    hb = start_heartbeat(st, id, hbint)
+    hb = start_heartbeat(worker, id, hbint)
     try
         data = dataset_from_fit(msg, payload)
         optd = get(msg, "options", Dict{String,Any}())
         optd isa Dict{String,Any} || throw(ArgumentError("fit message: options must be an object"))
-        optd = copy(optd)
-        fake = pop!(optd, "_test_fake_search", nothing)
         opts = options_from_dict(optd, data.nfeatures)
-        fn = search !== nothing ? search : fake !== nothing ? fake_search(fake) : default_search()
+        fn = search === nothing ? default_search() : search
         on_progress = function (p)
+            m = progress_message(p, data, opts)
             # heartbeats cover startup up to the end of the first iteration
             # (the engine may report iteration 0 before compiling the rest)
-            it = get(p, "iteration", 1)
+            it = get(m, "iteration", 1)
             (it isa Integer && it < 1) || (hb.active = false)
-            m = Dict{String,Any}(p)
             m["type"] = "progress"
             m["id"] = id
-            send(st, m)
+            send(worker, m)
             return nothing
         end
         should_stop = function ()
             yield()    # let the stdin reader task see an `interrupt`
-            return st.interrupt_id == id || st.closing
+            return worker.interrupt_id == id || worker.closing
         end
         # invokelatest: user operators/losses were just defined by eval.
         res = Base.invokelatest(fn, data, opts; on_progress=on_progress, should_stop=should_stop)
         stop_heartbeat(hb)
-        send(st, Dict{String,Any}("type" => "result", "id" => id,
-            "records" => res.records, "stop_reason" => string(res.stop_reason),
-            "interrupted" => st.interrupt_id == id,
-            "iterations" => Int(res.iterations), "evals" => Int(res.evals),
-            "elapsed" => Float64(res.elapsed)))
+        m = result_message(res, data, opts)
+        m["type"] = "result"
+        m["id"] = id
+        m["interrupted"] = worker.interrupt_id == id
+        send(worker, m)
     catch err
         stop_heartbeat(hb)
-        send(st, error_frame(id, err, catch_backtrace()))
+        send(worker, error_frame(id, err, catch_backtrace()))
     finally
         stop_heartbeat(hb)
     end
@@ -265,17 +198,22 @@ end
 
 # ---------------------------------------------------------------- loop
 
-"""Serve requests until `shutdown` or EOF; returns the process exit code."""
-function serve(st::WorkerState)
+"""
+    serve(worker; search=nothing) -> exit code
+
+Serve requests until `shutdown` or EOF; returns the process exit code.
+Fits run `search` (see `handle_fit`; `nothing`: the engine's `run_search`).
+"""
+function serve(worker::WorkerState; search=nothing)
     hello = info_fields()
     hello["type"] = "hello"
-    send(st, hello)
-    while !st.broken
-        item = take!(st.inbox)
+    send(worker, hello)
+    while !worker.broken
+        item = take!(worker.inbox)
         item === :eof && return 0
         if item isa Exception
             println(stderr, "keplersr worker: ", sprint(showerror, item))
-            send(st, error_frame("", item, Base.StackTraces.StackFrame[]))
+            send(worker, error_frame("", item, Base.StackTraces.StackFrame[]))
             return 2
         end
         msg, payload = item
@@ -284,27 +222,36 @@ function serve(st::WorkerState)
         if t == "ping"
             m = info_fields()
             m["type"] = "pong"; m["id"] = id
-            send(st, m)
+            send(worker, m)
+        elseif t == "describe"
+            m = engine_description()
+            m["type"] = "description"; m["id"] = id
+            send(worker, m)
         elseif t == "fit"
-            handle_fit(st, msg, payload)
+            handle_fit(worker, msg, payload; search=search)
         elseif t == "shutdown"
-            send(st, Dict{String,Any}("type" => "bye", "id" => id))
+            send(worker, Dict{String,Any}("type" => "bye", "id" => id))
             return 0
         else
-            send(st, error_frame(id, ArgumentError("unknown message type $(repr(t))"),
-                                 Base.StackTraces.StackFrame[]))
+            send(worker, error_frame(id, ArgumentError("unknown message type $(repr(t))"),
+                                     Base.StackTraces.StackFrame[]))
         end
     end
     return 1
 end
 
-"""Entry point: keep stdout for frames, redirect printing to stderr, serve stdin."""
-function main()
+"""
+    main(; search=nothing, input=stdin)
+
+Entry point: keep stdout for frames, redirect printing to stderr, serve the
+requests read from `input` with `search` (see `serve`), exit.
+"""
+function main(; search=nothing, input::IO=stdin)
     out = Base.fdio(ccall(:dup, Cint, (Cint,), 1), true)
     redirect_stdout(stderr)
-    st = WorkerState(out)
-    @async reader_loop(st, stdin)
-    code = serve(st)
+    worker = WorkerState(out)
+    @async reader_loop(worker, input)
+    code = serve(worker; search=search)
     flush(stderr)
     exit(code)
 end

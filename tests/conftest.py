@@ -1,22 +1,43 @@
-"""Shared fixtures: one warm Julia worker for the whole session, the shared
-data directory, and small fast search settings."""
+"""Shared fixtures: one warm Julia worker for the whole session and small fast
+search settings; the `julia` and `slow` markers.
+
+Markers (registered in pyproject.toml): `julia` marks every test that needs
+Julia (applied here to each test that uses the `julia_worker` fixture, and by
+`pytestmark` in modules that start Julia themselves); `slow` marks tests that
+take more than about 10 s. The README's test command runs everything;
+`make test PYTEST_ARGS='-m "not julia"'` runs the fast Python-only part.
+"""
 
 import pytest
 
-from shared_data import CSV, require
+from keplersr.datasets.feynman import FEYNMAN_CSV
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "julia_worker" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.julia)
 
 
 @pytest.fixture(scope="session")
-def julia_worker():
-    """The process-wide Julia worker (started once; restarted by the bridge if a test kills it).
+def _session_worker():
+    """Starts the process-wide Julia worker once and shuts it down at the end.
 
     A missing Julia is an error, never a skip: the set-up (`make setup`) installs it.
     """
     from keplersr.bridge import get_worker, shutdown_worker
 
-    w = get_worker()
-    yield w
+    get_worker()
+    yield
     shutdown_worker()
+
+
+@pytest.fixture
+def julia_worker(_session_worker):
+    """The process-wide Julia worker, alive: the bridge replaces it if an earlier test killed it."""
+    from keplersr.bridge import get_worker
+
+    return get_worker()
 
 
 @pytest.fixture
@@ -29,4 +50,5 @@ def fast(tmp_path):
 
 @pytest.fixture(scope="session")
 def feynman_csv():
-    return str(require(CSV))
+    """The AI-Feynman table shipped with the package."""
+    return str(FEYNMAN_CSV)

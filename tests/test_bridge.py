@@ -1,9 +1,11 @@
 """Tests of the Python <-> Julia worker bridge (keplersr.bridge, keplersr.install).
 
-The search itself is replaced by the worker's test hook (options key
-"_test_fake_search", see julia/worker.jl `fake_search`), so these tests
-exercise the protocol, the worker's concurrency and the failure handling
-without depending on the engine.
+Most tests talk to a fake worker, ``JuliaWorker(worker_script=
+julia/test/fake_worker.jl)``: the real worker's request loop serving fits
+with a fake search (its behaviour set per fit by the options key
+"fake_search", see that file), so these tests exercise the protocol, the
+worker's concurrency and the failure handling without depending on the
+engine.
 """
 
 import math
@@ -18,12 +20,16 @@ import numpy as np
 import pytest
 
 from keplersr import bridge
-from keplersr.bridge import (FitResult, JuliaArgumentError, JuliaError, WorkerDiedError,
-                             WorkerHungError, get_worker, shutdown_worker)
+from keplersr.bridge import (FitResult, JuliaArgumentError, JuliaError, JuliaWorker,
+                             WorkerDiedError, WorkerHungError, get_worker, shutdown_worker)
 from keplersr.install import (JuliaNotFoundError, find_julia, install_julia, julia_project_dir,
                               julia_works)
 
+pytestmark = pytest.mark.julia
+
 THREADS = 2
+FAKE_WORKER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           "julia", "test", "fake_worker.jl")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -32,10 +38,33 @@ def _shared_worker_lifecycle():
     shutdown_worker()
 
 
+class FakeWorkers:
+    """This module's fake worker, started again when a test killed it."""
+
+    def __init__(self):
+        self.current = None
+
+    def get(self) -> JuliaWorker:
+        if self.current is None or not self.current.alive():
+            self.current = JuliaWorker(threads=THREADS, worker_script=FAKE_WORKER)
+        return self.current
+
+    def close(self):
+        if self.current is not None and self.current.alive():
+            self.current.close()
+
+
+@pytest.fixture(scope="module")
+def fake_workers():
+    workers = FakeWorkers()
+    yield workers
+    workers.close()
+
+
 @pytest.fixture
-def worker():
-    """The shared worker (restarted transparently if a test killed it)."""
-    return get_worker(threads=THREADS)
+def worker(fake_workers):
+    """The fake worker (restarted transparently if a test killed it)."""
+    return fake_workers.get()
 
 
 def fake_fit(w, spec, X=None, y=None, weights=None, names=None, options=None, **kw):
@@ -46,7 +75,7 @@ def fake_fit(w, spec, X=None, y=None, weights=None, names=None, options=None, **
     if names is None:
         names = [f"x{i}" for i in range(X.shape[1])]
     opts = dict(options or {})
-    opts["_test_fake_search"] = spec
+    opts["fake_search"] = spec
     return w.fit(X, y, weights, opts, names, **kw)
 
 
@@ -61,6 +90,24 @@ def test_ping_reports_versions(worker):
     assert info["pid"] == worker.pid
     assert info["protocol_version"] == bridge.PROTOCOL_VERSION
     assert isinstance(info["engine_version"], str) and info["engine_version"]
+
+
+def test_describe_reports_what_the_engine_accepts(worker):
+    d = worker.describe()
+    defaults = d["option_defaults"]
+    assert defaults["maxsize"] == 20 and defaults["loss"] == "L2"
+    assert defaults["early_stop_condition"] is None            # unset float -> null
+    assert "verbosity" not in defaults and "fake_search" not in defaults
+    assert {"+", "-", "*", "/"} <= set(d["binary_operators"]) and "sin" in d["unary_operators"]
+    assert d["mutation_kinds"][0] == "mutate_constant" and "optimize" in d["mutation_kinds"]
+    assert d["losses"] == ["L2", "L1", "Huber"]
+    assert d["protocol_version"] == bridge.PROTOCOL_VERSION
+
+
+def test_fake_search_key_is_unknown_to_the_real_worker():
+    real = get_worker(threads=THREADS)
+    with pytest.raises(JuliaArgumentError, match="fake_search"):
+        fake_fit(real, {"nprogress": 1})
 
 
 def test_constants_round_trip_bit_exact(worker):
@@ -157,10 +204,11 @@ def test_julia_stdout_printing_does_not_corrupt_frames(worker):
 
 def test_worker_is_reused_across_fits(worker):
     first = fake_fit(worker, {"nprogress": 1})
+    second = fake_fit(worker, {"nprogress": 1})
+    assert worker.alive() and first.iterations == second.iterations == 1
+    shared = get_worker(threads=THREADS)
     again = get_worker()
-    assert again is worker
-    second = fake_fit(again, {"nprogress": 1})
-    assert again.pid == worker.pid and first.iterations == second.iterations == 1
+    assert again is shared and again.ping()["pid"] == shared.pid
 
 
 def test_interrupt_mid_fit_returns_partial_records(worker):
@@ -202,7 +250,7 @@ def test_keyboard_interrupt_returns_partial_result(worker):
     assert worker.alive() and worker.ping()["pid"] == pid
 
 
-def test_second_keyboard_interrupt_kills_worker_and_reraises(worker):
+def test_second_keyboard_interrupt_kills_worker_and_reraises(worker, fake_workers):
     old_pid = worker.pid
     on_progress, timers = sigint_after_first_progress([0.3, 0.8])
     try:
@@ -213,11 +261,11 @@ def test_second_keyboard_interrupt_kills_worker_and_reraises(worker):
         for t in timers:
             t.cancel()
     assert not worker.alive()
-    fresh = get_worker(threads=THREADS)
+    fresh = fake_workers.get()
     assert fresh.pid != old_pid and fake_fit(fresh, {"nprogress": 1}).iterations == 1
 
 
-def test_killed_worker_raises_died_and_next_fit_restarts(worker):
+def test_killed_worker_raises_died_and_next_fit_restarts(worker, fake_workers):
     old_pid = worker.pid
 
     def on_progress(p):
@@ -227,19 +275,19 @@ def test_killed_worker_raises_died_and_next_fit_restarts(worker):
     with pytest.raises(WorkerDiedError, match="exited"):
         fake_fit(worker, {"nprogress": 400, "interval": 0.02}, on_progress=on_progress)
     assert not worker.alive()
-    fresh = get_worker(threads=THREADS)
+    fresh = fake_workers.get()
     assert fresh.pid != old_pid
     assert fake_fit(fresh, {"nprogress": 2}).iterations == 2
 
 
-def test_hung_worker_is_detected_promptly_and_replaced(worker):
+def test_hung_worker_is_detected_promptly_and_replaced(worker, fake_workers):
     old_pid = worker.pid
     t0 = time.monotonic()
     with pytest.raises(WorkerHungError):
         fake_fit(worker, {"nprogress": 3, "hang": 60.0}, worker_timeout=1.5)
     assert time.monotonic() - t0 < 6.0
     assert not worker.alive()
-    fresh = get_worker(threads=THREADS)
+    fresh = fake_workers.get()
     assert fresh.pid != old_pid and fake_fit(fresh, {"nprogress": 1}).iterations == 1
 
 
@@ -260,13 +308,14 @@ def test_idle_stuck_startup_is_a_hang(worker):
     assert not worker.alive()
 
 
-def test_asking_other_thread_count_restarts_worker(worker):
+def test_asking_other_thread_count_restarts_worker():
+    shared = get_worker(threads=THREADS)
     one = get_worker(threads=1)
     try:
-        assert one.pid != worker.pid and one.ping()["nthreads"] == 1
-        assert not worker.alive()
+        assert one.pid != shared.pid and one.ping()["nthreads"] == 1
+        assert not shared.alive()
     finally:
-        get_worker(threads=THREADS)
+        shutdown_worker()
 
 
 # ------------------------------------------------------------ install.py
@@ -321,3 +370,4 @@ def test_julia_project_dir_holds_engine():
     d = julia_project_dir()
     assert os.path.isfile(os.path.join(d, "KeplerSR.jl"))
     assert os.path.isfile(os.path.join(d, "worker.jl"))
+    assert os.path.isfile(FAKE_WORKER)

@@ -1,4 +1,4 @@
-"""Tests for keplersr.datasets.feynman on the real AI-Feynman table (read from ../shared)."""
+"""Tests for keplersr.datasets.feynman on the real AI-Feynman table (the copy shipped with the package)."""
 
 from pathlib import Path
 
@@ -14,14 +14,13 @@ from keplersr.datasets.feynman import (
     variable_count_discrepancies,
 )
 
-from shared_data import CSV, UNITS, require as _require  # noqa: E402
-
-
+from keplersr.datasets.feynman import FEYNMAN_CSV as CSV
+from keplersr.datasets.feynman import FEYNMAN_UNITS as UNITS
 
 
 @pytest.fixture(scope="module")
 def equations():
-    return load_feynman_equations(_require(CSV))
+    return load_feynman_equations(CSV)
 
 
 def test_all_100_equations_load_and_parse(equations):
@@ -33,6 +32,14 @@ def test_all_100_equations_load_and_parse(equations):
         # every free symbol is exactly the declared Symbol object
         assert all(s is e.symbols[s.name] or s == e.symbols[s.name] for s in e.expr.free_symbols)
         assert all(lo <= hi for _, lo, hi in e.variables)
+
+
+def test_shipped_copies_are_the_defaults(equations):
+    from keplersr.units import load_feynman_units
+
+    assert CSV.is_file() and UNITS.is_file()
+    assert [e.name for e in load_feynman_equations()] == [e.name for e in equations]
+    assert load_feynman_units() == load_feynman_units(UNITS)
 
 
 def test_first_row_handles_bom_and_values(equations):

@@ -4,9 +4,13 @@ pytest command as the Python tests."""
 import os
 import subprocess
 
-from keplersr.install import find_julia, julia_project_dir
+import pytest
+
+from keplersr.julia_env import find_julia, julia_project_dir
 
 
+@pytest.mark.julia
+@pytest.mark.slow
 def test_julia_unit_tests_pass():
     julia = find_julia()            # a missing Julia is an error, never a skip
     jdir = julia_project_dir()

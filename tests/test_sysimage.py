@@ -1,6 +1,6 @@
 """Tests of the system-image cache and builder logic (keplersr.sysimage) and of
-how the installer and the bridge use it. No image is built here (that takes
-minutes): the builder is tested up to its checks, the bridge with a fake
+how the installer and the worker process use it. No image is built here (that
+takes minutes): the builder is tested up to its checks, the worker with a fake
 launcher."""
 
 import json
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from keplersr import bridge, install, sysimage
+from keplersr import bridge, install, options, sysimage, worker_process
 from keplersr.sysimage import SysimageError
 
 
@@ -23,7 +23,7 @@ def engine(tmp_path, monkeypatch):
     (src / "a.jl").write_text("f(x) = x + 1\n")
     (src / "test" / "runtests.jl").write_text("# tests\n")
     monkeypatch.setattr(sysimage, "julia_project_dir", lambda: str(src))
-    monkeypatch.setattr(sysimage, "_julia_version", lambda julia: "1.5.3")
+    monkeypatch.setattr(sysimage, "julia_version", lambda julia: "1.5.3")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("KEPLERSR_SYSIMAGE", raising=False)
     return src
@@ -53,6 +53,44 @@ def test_cache_key_follows_engine_sources_only(engine):
     assert [p.name for p in sysimage.engine_sources()] == ["KeplerSR.jl", "a.jl", "b.jl"]
 
 
+def test_cache_key_covers_engine_files_in_subfolders(engine):
+    (engine / "core").mkdir()
+    (engine / "io" / "wire").mkdir(parents=True)
+    (engine / "core" / "tree.jl").write_text("struct Tree end\n")
+    (engine / "io" / "wire" / "frames.jl").write_text("const MAGIC = 1\n")
+    (engine / "test" / "core").mkdir()
+    (engine / "test" / "core" / "test_tree.jl").write_text("# a test\n")
+    (engine / "core" / "notes.md").write_text("not Julia\n")
+    rel = [p.relative_to(engine).as_posix() for p in sysimage.engine_sources()]
+    assert rel == ["KeplerSR.jl", "a.jl", "core/tree.jl", "io/wire/frames.jl"]
+    key = sysimage.source_hash()
+    (engine / "io" / "wire" / "frames.jl").write_text("const MAGIC = 2\n")   # a nested edit counts
+    edited = sysimage.source_hash()
+    assert edited != key
+    (engine / "test" / "core" / "test_tree.jl").write_text("# another test\n")   # tests do not
+    (engine / "core" / "notes.md").write_text("still not Julia\n")
+    assert sysimage.source_hash() == edited
+    (engine / "core" / "tree.jl").rename(engine / "io" / "tree.jl")   # same content, moved
+    assert sysimage.source_hash() != edited
+
+
+def test_engine_sources_need_the_engine_entry_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "KeplerSR.jl").write_text("module KeplerSR end\n")   # not at the top
+    with pytest.raises(FileNotFoundError, match="KeplerSR.jl"):
+        sysimage.engine_sources(tmp_path)
+
+
+def test_real_engine_sources_are_all_counted():
+    """Every .jl of the repository's engine outside julia/test/ is in the key, wherever it lives."""
+    from keplersr.julia_env import julia_project_dir
+    root = Path(julia_project_dir())
+    expected = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.jl")
+                      if p.relative_to(root).parts[0] != "test")
+    got = [p.relative_to(root).as_posix() for p in sysimage.engine_sources(root)]
+    assert got == expected and "KeplerSR.jl" in got
+
+
 def test_cache_key_depends_on_julia_executable(engine, tmp_path):
     a, b = tmp_path / "ja", tmp_path / "jb"
     a.write_text(""); b.write_text("")
@@ -75,7 +113,7 @@ def test_env_var_disables_the_image(engine, monkeypatch, value):
     assert sysimage.sysimage_disabled()
     assert sysimage.sysimage_path("julia") is None
     assert sysimage.find_sysimage("julia") is None
-    assert bridge._current_sysimage("julia") is None
+    assert worker_process._current_sysimage("julia") is None
     with pytest.raises(SysimageError, match="disabled"):
         sysimage.build_sysimage(julia="julia")
 
@@ -85,7 +123,7 @@ def test_env_var_names_an_explicit_image(engine, monkeypatch, tmp_path):
     monkeypatch.setenv("KEPLERSR_SYSIMAGE", str(img))
     assert sysimage.sysimage_path("julia") == img
     assert sysimage.find_sysimage("julia") == img
-    assert bridge._current_sysimage("julia") == str(img)
+    assert worker_process._current_sysimage("julia") == str(img)
 
 
 def test_find_sysimage_accepts_only_complete_current_images(engine):
@@ -144,6 +182,37 @@ def test_link_libraries_by_julia_version():
         sysimage._link_libraries({"version": "1.5.3", "libs": ["/usr/lib/libm.so"]})
 
 
+def test_workload_options_are_a_default_estimators():
+    """The image workload replays keplersr.options.default_engine_options() (plus seed 0).
+
+    No fallback: if that function is missing this test fails, loudly.
+    """
+    assert hasattr(options, "default_engine_options"), \
+        "keplersr.options.default_engine_options() is missing: the image workload needs it"
+    base = options.default_engine_options()
+    assert isinstance(base, dict) and "seed" not in base
+    opts = sysimage.workload_options()
+    assert opts == dict(base, seed=0)
+    assert json.loads(json.dumps(opts)) == opts
+    for key in ("binary_operators", "unary_operators", "maxsize", "populations", "loss"):
+        assert key in opts
+
+
+def test_missing_default_options_fail_the_build_before_compiling(engine, monkeypatch):
+    def broken():
+        raise RuntimeError("options not ready")
+
+    monkeypatch.setattr(options, "default_engine_options", broken, raising=False)
+    monkeypatch.setattr(sysimage, "_find_cc", lambda: "/usr/bin/cc")
+    monkeypatch.setattr(sysimage.subprocess, "Popen",
+                        lambda *a, **k: pytest.fail("must not compile without the options"))
+    with pytest.raises(SysimageError, match="default_engine_options.*options not ready"):
+        sysimage.build_sysimage(force=True, verbose=False, julia="julia")
+    monkeypatch.delattr(options, "default_engine_options")
+    with pytest.raises(SysimageError, match="default_engine_options"):
+        sysimage.workload_options()
+
+
 def test_sysimage_cli_reports_failure(engine, monkeypatch, capsys):
     def fail(**kw):
         raise SysimageError("no C compiler found")
@@ -186,11 +255,17 @@ def test_install_builds_missing_image_and_skips_with_flag(engine, monkeypatch, c
     assert len(calls) == 1 and "System image: /cache/img.so" in capsys.readouterr().out
 
 
-# ------------------------------------------------------------ bridge.py
+# ------------------------------------------------------------ worker_process.py
 
-def test_worker_command_uses_image_only_when_given(monkeypatch):
+def _bare_worker(script=None):
     w = object.__new__(bridge.JuliaWorker)
     w.julia, w.threads, w.project_dir = "/x/julia", 2, "/src/julia"
+    w.worker_script = script
+    return w
+
+
+def test_worker_command_uses_image_only_when_given(monkeypatch):
+    w = _bare_worker()
     plain = w._command(None)
     assert "-J" not in plain and plain[-1] == "/src/julia/worker.jl"
     with_image = w._command("/cache/img.so")
@@ -198,9 +273,19 @@ def test_worker_command_uses_image_only_when_given(monkeypatch):
     assert "-e" in with_image and "/src/julia/worker.jl" in with_image[-1]
 
 
+def test_worker_script_replaces_only_the_worker_file():
+    shipped = _bare_worker()
+    fake = _bare_worker("/tmp/fake_worker.jl")
+    assert fake._command(None) == shipped._command(None)[:-1] + ["/tmp/fake_worker.jl"]
+    with_image = fake._command("/cache/img.so")
+    assert with_image[1:3] == ["-J", "/cache/img.so"] and with_image[-1] == "/tmp/fake_worker.jl"
+    assert "-e" not in with_image
+    assert with_image[:-1] == shipped._command("/cache/img.so")[:-2]
+
+
 def test_worker_retries_without_a_broken_image(monkeypatch):
-    monkeypatch.setattr(bridge, "_current_sysimage", lambda julia: "/cache/broken.so")
-    monkeypatch.setattr(bridge, "find_julia", lambda: "/x/julia")
+    monkeypatch.setattr(worker_process, "_current_sysimage", lambda julia: "/cache/broken.so")
+    monkeypatch.setattr(worker_process, "find_julia", lambda: "/x/julia")
     launched = []
 
     def fake_launch(self, image, timeout):
@@ -216,8 +301,8 @@ def test_worker_retries_without_a_broken_image(monkeypatch):
 
 
 def test_worker_start_failure_without_image_is_not_retried(monkeypatch):
-    monkeypatch.setattr(bridge, "_current_sysimage", lambda julia: None)
-    monkeypatch.setattr(bridge, "find_julia", lambda: "/x/julia")
+    monkeypatch.setattr(worker_process, "_current_sysimage", lambda julia: None)
+    monkeypatch.setattr(worker_process, "find_julia", lambda: "/x/julia")
     launched = []
 
     def fake_launch(self, image, timeout):

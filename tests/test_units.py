@@ -20,9 +20,8 @@ from keplersr.units import (
     parse_units,
 )
 
-from shared_data import CSV, UNITS, require as _require  # noqa: E402
-
-
+from keplersr.datasets.feynman import FEYNMAN_CSV as CSV
+from keplersr.datasets.feynman import FEYNMAN_UNITS as UNITS
 
 
 def v(m=0, s=0, kg=0, T=0, V=0):
@@ -92,13 +91,13 @@ def test_format_roundtrip():
 
 
 def test_units_csv_and_every_feynman_variable_has_units():
-    units = load_feynman_units(_require(UNITS))
+    units = load_feynman_units(UNITS)
     assert len(units) >= 100
     assert units["F"] == FORCE and units["E_n"] == ENERGY
     assert units["q"] == parse_units("C")
     assert units["B"] == parse_units("Wb/m^2")
     assert units["T"] == parse_units("K")
-    equations = load_feynman_equations(_require(CSV))
+    equations = load_feynman_equations(CSV)
     missing = {}
     for eq in equations:
         names = eq.variable_names + [eq.output]
@@ -114,8 +113,8 @@ def test_units_csv_and_every_feynman_variable_has_units():
 
 def test_feynman_formulas_are_dimensionally_consistent():
     """Every formula's dimension equals its output's, except one known data quirk."""
-    units = load_feynman_units(_require(UNITS))
-    equations = load_feynman_equations(_require(CSV))
+    units = load_feynman_units(UNITS)
+    equations = load_feynman_equations(CSV)
     bad = []
     for eq in equations:
         d = dimensions_for(eq, units)

@@ -14,6 +14,8 @@ import pytest
 import sympy as sp
 
 from keplersr import SymbolicRegressor
+
+pytestmark = [pytest.mark.julia, pytest.mark.slow]
 from keplersr.datasets.wbf import wbf_cp_score
 from keplersr.physics import fisher_fraction
 

@@ -1,13 +1,19 @@
 # All Julia unit tests of the engine: `julia --startup-file=no julia/test/runtests.jl`
 # (run by the Python test suite too, see tests/test_julia_engine.py).
+#
+# The engine (and the worker module) are loaded once, into Main; each
+# test_*.jl runs in a fresh module of its own and uses `Main.KeplerSR`. A
+# test file can also be run alone: it then loads the engine itself.
 using Test
 
 const TESTDIR = @__DIR__
+include(joinpath(TESTDIR, "..", "KeplerSR.jl"))
+include(joinpath(TESTDIR, "..", "worker.jl"))   # Main.KeplerSRWorker; its main() is not run
+
 @testset "KeplerSR engine" begin
     for f in sort(readdir(TESTDIR))
         if startswith(f, "test_") && endswith(f, ".jl")
             @testset "$f" begin
-                # each file includes the engine itself; run it in a fresh module
                 m = Module(Symbol(f[1:end-3]))
                 Core.eval(m, :(include(x) = Base.include($m, x)))
                 Base.include(m, joinpath(TESTDIR, f))

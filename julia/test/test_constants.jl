@@ -1,13 +1,13 @@
-# Tests of constant fitting (julia/constants.jl):
+# Tests of constant fitting (julia/constants/):
 #   julia --startup-file=no julia/test/test_constants.jl
 using Test
 using Random
 using Statistics
 using LinearAlgebra
 
-include(joinpath(@__DIR__, "..", "KeplerSR.jl"))
-using .KeplerSR
-const K = KeplerSR
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+using Main.KeplerSR
+const K = Main.KeplerSR
 
 const OPS = K.build_operator_set(["+", "-", "*", "/"], ["cos", "exp", "log"])
 const PLUS, MINUS, TIMES, DIV = 1, 2, 3, 4

@@ -1,9 +1,9 @@
 # Core engine: evaluation against direct formulas, the Dual-number Jacobian,
 # the prefix encoding, complexity and constraints, losses, and a small search.
 using Test, Random, Statistics
-include(joinpath(@__DIR__, "..", "KeplerSR.jl"))
-using .KeplerSR
-const K = KeplerSR
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+using Main.KeplerSR
+const K = Main.KeplerSR
 
 ops = K.build_operator_set(["+", "-", "*", "/", "^"], ["cos", "exp", "log", "inv2"], ["inv2(x) = 1/x^2"])
 x(j) = K.var_node(j); c(v) = K.const_node(v)

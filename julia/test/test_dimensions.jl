@@ -1,11 +1,11 @@
-# Unit tests of dimensional analysis (julia/dimensions.jl) and of the units
+# Unit tests of dimensional analysis (julia/dimensions/) and of the units
 # keys of the options message. Run: julia --startup-file=no julia/test/test_dimensions.jl
 
 using Test
 
-include(joinpath(@__DIR__, "..", "KeplerSR.jl"))
-using .KeplerSR
-const K = KeplerSR
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+using Main.KeplerSR
+const K = Main.KeplerSR
 
 const OPS = K.build_operator_set(["+", "-", "*", "/", "^", "hyp"],
     ["sin", "sqrt", "square", "cube", "inv", "neg", "exp", "log", "abs", "myf"],

@@ -3,8 +3,8 @@
 using Test
 using Random
 
-include(joinpath(@__DIR__, "..", "KeplerSR.jl"))
-using .KeplerSR: Node, Options, OperatorSet, MUTATION_KINDS, build_operator_set,
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+using Main.KeplerSR: Node, Options, OperatorSet, MUTATION_KINDS, build_operator_set,
     const_node, var_node, unary_node, binary_node, copy_tree, count_nodes,
     collect_nodes, get_constants, tree_equal, structure_hash, encode_tree, decode_tree,
     eval_tree!, EvalWorkspace, compute_complexity, random_leaf, random_tree,
@@ -143,7 +143,7 @@ end
               sort([(n.degree, n.op) for n in collect_nodes(t) if n.degree > 0])
         # randomize: size within maxsize
         m = mutate(t, :randomize, 1.0, OPTS, NF, rng)
-        @test count_nodes(m) <= OPTS.maxsize
+        @test count_nodes(m) <= OPTS.constraints.maxsize
         # simplify, do_nothing, optimize
         @test tree_equal(mutate(t, :simplify, 1.0, OPTS, NF, rng), simplify_tree(t, OPTS))
         @test tree_equal(mutate(t, :do_nothing, 1.0, OPTS, NF, rng), t)

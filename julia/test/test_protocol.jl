@@ -4,9 +4,9 @@
 using Test
 using Random
 
-include(joinpath(@__DIR__, "..", "KeplerSR.jl"))
-using .KeplerSR
-const K = KeplerSR
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+using Main.KeplerSR
+const K = Main.KeplerSR
 
 @testset "JSON reader" begin
     @test K.json_parse("null") === nothing
@@ -100,20 +100,24 @@ end
     o = K.options_from_dict(d, 2)
     @test o.ops.binnames == ["+", "*", "pow2"] && o.ops.unanames == ["cos", "inv2"]
     @test Base.invokelatest(o.ops.unaops[2], 2.0) == 0.25
-    @test o.maxsize == 25 && o.parsimony == 0.01 && o.annealing === false && o.loss === :L1
-    @test isnan(o.early_stop_condition) && o.timeout_in_seconds === 3.0
+    @test o.constraints.maxsize == 25 && o.selection.parsimony == 0.01 &&
+          o.selection.annealing === false && o.objective.loss === :L1
+    @test isnan(o.control.early_stop_condition) && o.control.timeout_in_seconds === 3.0
     iadd = findfirst(==(:add_node), collect(K.MUTATION_KINDS))
     iopt = findfirst(==(:optimize), collect(K.MUTATION_KINDS))
     idel = findfirst(==(:delete_node), collect(K.MUTATION_KINDS))
-    @test o.mutation_weights[iadd] == 2.0 && o.mutation_weights[iopt] == 0.5
-    @test o.mutation_weights[idel] == K.DEFAULT_MUTATION_WEIGHTS[:delete_node]
-    @test o.bin_constraints == [(-1, -1), (3, -1), (1, 1)]
-    @test o.una_constraints == [4, -1]
-    @test o.nested_constraints == [(1, 1, 1, 1, 0), (2, 3, 1, 2, 1)]
-    @test o.complexity_of_unaops == [2, 3]
+    w = K.weight_vector(o.mutation_weights)
+    @test w[iadd] == 2.0 && w[iopt] == 0.5
+    @test o.mutation_weights.add_node == 2.0 && o.mutation_weights.optimize == 0.5
+    @test o.mutation_weights.delete_node == K.MutationWeights().delete_node
+    @test o.constraints.bin_constraints == [(-1, -1), (3, -1), (1, 1)]
+    @test o.constraints.una_constraints == [4, -1]
+    @test o.constraints.nested_constraints == [(1, 1, 1, 1, 0), (2, 3, 1, 2, 1)]
+    @test o.complexity.complexity_of_unaops == [2, 3]
+    @test o.complexity.complexity_of_binops == [1, 1, 1]
 
     custom = K.options_from_dict(Dict{String,Any}("elementwise_loss_source" => "(p, t) -> abs(p - t)^3"), 1)
-    @test custom.loss === :custom && Base.invokelatest(custom.custom_loss, 1.0, 3.0) == 8.0
+    @test custom.objective.loss === :custom && Base.invokelatest(custom.objective.custom_loss, 1.0, 3.0) == 8.0
     defaults = K.options_from_dict(Dict{String,Any}(), 1)
     @test defaults.ops.binnames == ["+", "-", "*", "/"] && isempty(defaults.ops.unanames)
 
@@ -129,6 +133,62 @@ end
     @test occursin("custom", errmsg(Dict{String,Any}("loss" => "custom")))
     @test occursin("ops", errmsg(Dict{String,Any}("ops" => 1)))
     @test_throws ArgumentError K.options_from_dict(Dict{String,Any}(), 0)
+end
+
+"Are two option groups equal field by field (NaN equal to NaN)?"
+same_group(a, b) = all(isequal(getfield(a, k), getfield(b, k)) for k in fieldnames(typeof(a)))
+
+@testset "Options: flat names routed to their groups" begin
+    ops = K.build_operator_set(["+", "*"], ["cos"])
+    o = K.Options(ops; maxsize=9, optimizer_iterations=3, timeout_in_seconds=2, topn=4, alpha=0.2,
+                  enumerate_max_complexity=0, seed=5, loss=:Huber, huber_delta=0.5, linear_scaling=true,
+                  complexity_of_binops=[1, 2], mutation_weights=Dict(:add_node => 1.5))
+    @test o.constraints.maxsize == 9 && o.constraints.maxdepth == 9          # maxdepth 0 -> maxsize
+    @test o.constant_fitting.optimizer_iterations == 3 && o.control.timeout_in_seconds === 2.0
+    @test o.migration.topn == 4 && o.selection.alpha == 0.2 && o.control.seed == 5
+    @test o.enumeration.enumerate_max_complexity == 0
+    @test o.objective.loss === :Huber && o.objective.huber_delta == 0.5 && o.linear_scaling
+    @test o.complexity.complexity_of_binops == [1, 2] && o.complexity.complexity_of_unaops == [1]
+    @test o.constraints.bin_constraints == [(-1, -1), (-1, -1)] && o.constraints.una_constraints == [-1]
+    @test o.mutation_weights.add_node == 1.5 && o.mutation_weights.insert_node == K.MutationWeights().insert_node
+    @test K.Options(ops, Dict{Symbol,Any}(:maxsize => 9)).constraints.maxsize == 9
+    for f in (:verbosity, :skip_mutation_failures, :bogus)
+        @test_throws ArgumentError K.Options(ops, Dict{Symbol,Any}(f => 1))
+    end
+    @test length(K.MUTATION_KINDS) == 11 && K.MUTATION_KINDS[1] === :mutate_constant
+    @test_throws ArgumentError K.Options(ops; mutation_weights=ones(3))
+    # every flat name has a group, a type and a default
+    for name in K.flat_option_names()
+        @test K.option_group(name) !== nothing
+        K.option_type(name); K.option_default(name, ops)
+    end
+end
+
+@testset "option_defaults" begin
+    d = K.option_defaults()
+    @test d["maxsize"] == 20 && d["maxdepth"] == 0 && d["optimizer_iterations"] == 8
+    @test d["loss"] == "L2" && d["huber_delta"] == 1.0 && d["linear_scaling"] === false
+    @test d["early_stop_condition"] === nothing                           # unset float: null
+    @test d["complexity_of_binops"] === nothing && d["complexity_of_unaops"] === nothing
+    @test d["enumerate_max_complexity"] == 7 && d["enumerate_max_candidates"] == 50000
+    @test d["enumerate_time_budget"] == 5.0 && d["timeout_in_seconds"] == 0.0 && d["max_evals"] == 0
+    for k in ("verbosity", "skip_mutation_failures", "dims", "custom_loss", "ops", "mutation_weights",
+              "bin_constraints", "una_constraints", "nested_constraints")
+        @test !haskey(d, k)
+    end
+    @test Set(keys(d)) == Set(String(n) for n in K.flat_option_names()
+                              if !(n in (:custom_loss, :dims, :mutation_weights, :bin_constraints,
+                                         :una_constraints, :nested_constraints)))
+    # JSON-able, and itself an options message that gives the defaults
+    o = K.options_from_dict(K.json_parse(K.json_string(d)), 3)
+    ref = K.Options(o.ops)
+    for f in fieldnames(K.Options)
+        f === :ops && continue
+        a = getfield(o, f); b = getfield(ref, f)
+        @test (a isa Bool || a === nothing) ? a === b : same_group(a, b)
+    end
+    @test K.builtin_operator_names().binary == sort(collect(keys(K.BUILTIN_BINARY)))
+    @test "sin" in K.builtin_operator_names().unary
 end
 
 @testset "dataset_from_fit" begin

@@ -1,12 +1,12 @@
-# Tests of the search (julia/search.jl) with linear scaling and seeding from
-# exhaustive enumeration (julia/enumeration.jl):
+# Tests of the search (julia/search/) with linear scaling and seeding from
+# exhaustive enumeration (julia/evolution/enumeration.jl):
 #   julia --startup-file=no julia/test/test_search.jl
 using Test
 using Random
 
-include(joinpath(@__DIR__, "..", "KeplerSR.jl"))
-using .KeplerSR
-const K = KeplerSR
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+using Main.KeplerSR
+const K = Main.KeplerSR
 
 const OPS = K.build_operator_set(["+", "-", "*", "/"], ["sin", "exp"])
 
@@ -19,11 +19,16 @@ end
 small_opts(; kw...) = K.Options(OPS; populations=2, population_size=30, ncycles_per_iteration=50,
                                 niterations=30, seed=7, deterministic=true, kw...)
 
-"Every record's tree, decoded and re-evaluated, has the reported loss and complexity."
-function check_records_honest(records, data, opts)
+"Every front entry's record, decoded and re-evaluated, has the reported loss and complexity."
+function check_front_honest(front, data, opts)
     lw = K.LossWorkspace(data.n)
-    for r in records
+    records = K.front_records(front, data, opts)
+    @test length(records) == length(front)
+    for (e, r) in zip(front, records)
         t = K.decode_tree(r["codes"], r["constants"])
+        @test K.tree_equal(t, e.tree)
+        @test r["loss"] === e.loss && r["score"] === e.score && r["complexity"] == e.complexity
+        @test length(r["constants_stderr"]) == length(r["constants"])
         @test K.compute_complexity(t, opts) == r["complexity"]
         @test K.check_constraints(t, opts)
         l = K.eval_loss(t, data, opts, lw)
@@ -41,12 +46,12 @@ end
         r = K.run_search(data, opts)
         @test r.stop_reason == "early_stop_condition"
         @test r.iterations <= 3
-        exact = filter(x -> x["loss"] <= 1e-20, r.records)
+        exact = filter(e -> e.loss <= 1e-20, r.front)
         @test !isempty(exact)
         best = exact[1]                              # the simplest exact formula
-        @test best["complexity"] <= maxc             # scaling nodes counted
-        enum > 0 && @test sort(best["constants"]) ≈ [-2.0, 3.7]
-        check_records_honest(r.records, data, opts)
+        @test best.complexity <= maxc                # scaling nodes counted
+        enum > 0 && @test sort(K.get_constants(best.tree)) ≈ [-2.0, 3.7]
+        check_front_honest(r.front, data, opts)
     end
 end
 
@@ -106,13 +111,13 @@ end
     opts() = small_opts(niterations=4, enumerate_max_complexity=4)
     r1 = K.run_search(data2, opts())
     r2 = K.run_search(K.Dataset(data.X, y), opts())
-    @test length(r1.records) == length(r2.records)
-    for (a, b) in zip(r1.records, r2.records)
+    @test length(r1.front) == length(r2.front)
+    for (a, b) in zip(K.front_records(r1.front, data2, opts()), K.front_records(r2.front, data2, opts()))
         @test a["equation"] == b["equation"]
         @test a["loss"] == b["loss"]
     end
     @test r1.evals == r2.evals
-    check_records_honest(r1.records, data2, opts())
+    check_front_honest(r1.front, data2, opts())
 end
 
 @testset "stop rules" begin
@@ -129,4 +134,27 @@ end
     @test r.iterations < 100
     r = K.run_search(d(), small_opts(niterations=3))
     @test r.stop_reason == "niterations" && r.iterations == 3
+end
+
+@testset "progress reports and result are typed; io turns them into messages" begin
+    data = product_data(n=100)
+    opts = small_opts(niterations=2, progress_interval=0.0, enumerate_max_complexity=3)
+    seen = K.SearchProgress[]
+    r = K.run_search(data, opts; on_progress=p -> push!(seen, p))
+    @test r isa K.SearchResult && r.stop_reason == "niterations" && r.iterations == 2
+    @test [p.iteration for p in seen] == [0, 1, 2, 2]
+    @test all(p -> p.niterations == 2, seen)
+    @test seen[end].evals == r.evals && seen[end].best_loss == r.front[end].loss
+    @test all(e -> all(isnan, e.constants_stderr), seen[end].front)   # no standard errors while running
+    m = K.progress_message(seen[end], data, opts)
+    @test Set(keys(m)) == Set(["iteration", "niterations", "evals", "evals_per_second", "elapsed",
+                               "best_loss", "records"])
+    res = K.result_message(r, data, opts)
+    @test Set(keys(res)) == Set(["records", "stop_reason", "iterations", "evals", "elapsed"])
+    @test res["stop_reason"] == "niterations" && res["iterations"] == 2 && res["evals"] == r.evals
+    rec = res["records"][end]
+    @test Set(keys(rec)) == Set(["complexity", "loss", "score", "equation", "codes", "constants",
+                                 "constants_stderr"])
+    @test rec["codes"] isa Vector{Int32} && rec["equation"] == K.string_tree(r.front[end].tree, OPS)
+    check_front_honest(r.front, data, opts)
 end

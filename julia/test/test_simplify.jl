@@ -4,8 +4,8 @@
 using Test
 using Random
 
-include(joinpath(@__DIR__, "..", "KeplerSR.jl"))
-using .KeplerSR: Node, Options, OperatorSet, build_operator_set, const_node, var_node,
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+using Main.KeplerSR: Node, Options, OperatorSet, build_operator_set, const_node, var_node,
     unary_node, binary_node, copy_tree, count_nodes, collect_nodes, tree_equal,
     encode_tree, eval_tree!, EvalWorkspace, compute_complexity, random_tree,
     random_leaf, simplify_tree, set_node!, has_feature

@@ -1,9 +1,17 @@
 """The bridge to the persistent Julia worker that runs the search engine.
 
+Layer 3, the top of the Julia side: stands on ``keplersr.worker_process``
+(one Julia process speaking frames), ``keplersr.framing`` (the float64
+arrays of a fit request), ``keplersr.errors`` (the exceptions, re-exported
+here) and ``keplersr.julia_env``. The estimator (``keplersr.estimator``)
+stands on it.
+
 One Julia process (``julia/worker.jl``) is started on first use and reused
 for every later fit in this Python process (``get_worker``). Requests and
 replies are length-prefixed frames on the worker's stdin/stdout: a JSON
-header plus raw little-endian float64 arrays (see docs/PROTOCOL.md).
+header plus raw little-endian float64 arrays (``keplersr.framing``, see
+docs/PROTOCOL.md). The worker's ``hello`` must announce this package's
+``PROTOCOL_VERSION``, otherwise the start fails with ``WorkerProtocolError``.
 When a current KeplerSR system image exists (``keplersr.sysimage``), the
 worker starts from it (``julia -J <image>``) with the engine precompiled; if
 it does not start that way, a warning is issued and it is started once more
@@ -24,94 +32,29 @@ Failure handling:
 from __future__ import annotations
 
 import atexit
-import collections
 import dataclasses
-import itertools
-import json
 import logging
 import os
-import queue
-import struct
-import subprocess
 import threading
 import time
-import warnings
 from typing import Any, Callable
 
 import numpy as np
 
-from .install import find_julia, julia_project_dir
+from .errors import (JuliaArgumentError, JuliaError, WorkerDiedError, WorkerError,
+                     WorkerHungError, WorkerProtocolError, julia_error)
+from .framing import MAGIC, PROTOCOL_VERSION, encode_frame, f64_array, read_frame
+from .julia_env import default_threads
+from .worker_process import WorkerProcess
 
 __all__ = [
     "FitResult", "JuliaWorker", "JuliaError", "JuliaArgumentError", "WorkerError",
     "WorkerDiedError", "WorkerHungError", "WorkerProtocolError", "get_worker",
-    "shutdown_worker",
+    "shutdown_worker", "PROTOCOL_VERSION", "MAGIC", "encode_frame", "read_frame",
+    "default_threads",
 ]
 
 log = logging.getLogger(__name__)
-
-MAGIC = b"KSR1"
-_PREFIX = struct.Struct("<IQ")   # JSON header length, payload length
-PROTOCOL_VERSION = 1
-STDERR_LINES = 400               # ring buffer of Julia's stderr
-
-# Worker entry with a system image (Julia code; {worker} is a JSON-quoted path).
-_IMAGE_ENTRY = ("isdefined(Main, :KeplerSRWorker) || include({worker}); "
-                "Base.invokelatest(Main.KeplerSRWorker.main)")
-
-
-def _current_sysimage(julia: str) -> str | None:
-    """Path of a valid, current KeplerSR system image for ``julia``, else None (never raises)."""
-    try:
-        from .sysimage import find_sysimage
-        path = find_sysimage(julia)
-    except Exception as exc:  # the image is an optimisation: never fail a start over it
-        log.debug("no system image: %r", exc)
-        return None
-    return str(path) if path is not None else None
-
-
-# ------------------------------------------------------------------ errors
-
-class JuliaError(RuntimeError):
-    """A Julia exception raised while the worker served a request.
-
-    ``julia_type`` is the exception's type name, ``julia_message`` its
-    message and ``julia_backtrace`` the (truncated) Julia backtrace.
-    """
-
-    def __init__(self, message: str, julia_type: str = "", backtrace: str = ""):
-        self.julia_type = julia_type
-        self.julia_message = message
-        self.julia_backtrace = backtrace
-        prefix = f"{julia_type}: " if julia_type and not message.startswith(julia_type) else ""
-        super().__init__(f"Julia raised {prefix}{message}")
-
-
-class JuliaArgumentError(JuliaError, ValueError):
-    """A Julia ``ArgumentError`` (bad option or data); also a ``ValueError``."""
-
-
-class WorkerError(RuntimeError):
-    """The worker process failed; ``stderr_tail`` holds the end of its stderr."""
-
-    def __init__(self, message: str, stderr_tail: str = ""):
-        self.stderr_tail = stderr_tail
-        if stderr_tail:
-            message = f"{message}\n--- last lines of Julia's stderr ---\n{stderr_tail}"
-        super().__init__(message)
-
-
-class WorkerDiedError(WorkerError):
-    """The worker process exited or closed its output."""
-
-
-class WorkerHungError(WorkerError):
-    """The worker sent nothing for longer than the allowed time."""
-
-
-class WorkerProtocolError(WorkerError):
-    """The worker sent bytes that are not a valid frame."""
 
 
 @dataclasses.dataclass
@@ -124,64 +67,6 @@ class FitResult:
     iterations: int
     evals: int
     elapsed: float
-
-
-# ------------------------------------------------------------------ frames
-
-def _json_default(obj):
-    """JSON for numpy scalars/arrays found in options (anything else: TypeError)."""
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (tuple, set, frozenset)):
-        return list(obj)
-    raise TypeError(f"cannot send a value of type {type(obj).__name__} to Julia: {obj!r}")
-
-
-def encode_frame(msg: dict, payload: bytes = b"") -> bytes:
-    """Bytes of one frame: magic, lengths, JSON header, payload."""
-    header = json.dumps(msg, allow_nan=True, separators=(",", ":"),
-                        default=_json_default).encode("utf-8")
-    return MAGIC + _PREFIX.pack(len(header), len(payload)) + header + payload
-
-
-def _read_exactly(stream, n: int) -> bytes:
-    chunks = []
-    while n > 0:
-        b = stream.read(n)
-        if not b:
-            raise EOFError
-        chunks.append(b)
-        n -= len(b)
-    return b"".join(chunks)
-
-
-def read_frame(stream) -> tuple[dict, bytes]:
-    """Read one frame from a binary stream; ``EOFError`` at end of stream."""
-    pre = _read_exactly(stream, 4 + _PREFIX.size)
-    if pre[:4] != MAGIC:
-        raise WorkerProtocolError(f"bad frame magic {pre[:4]!r} (stream desynchronised)")
-    jlen, blen = _PREFIX.unpack(pre[4:])
-    header = _read_exactly(stream, jlen)
-    payload = _read_exactly(stream, blen) if blen else b""
-    msg = json.loads(header.decode("utf-8"))
-    if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
-        raise WorkerProtocolError("frame header is not a JSON object with a 'type'")
-    return msg, payload
-
-
-def _f64_array(name: str, a: np.ndarray) -> tuple[dict, bytes]:
-    a = np.asarray(a, dtype="<f8")
-    if a.ndim == 2:
-        data = np.asfortranarray(a).tobytes(order="F")   # column-major for Julia
-    else:
-        data = np.ascontiguousarray(a).tobytes()
-    return {"name": name, "dtype": "float64", "shape": list(a.shape)}, data
 
 
 def _convert_record(r: dict) -> dict:
@@ -202,218 +87,15 @@ def _convert_record(r: dict) -> dict:
 
 # ------------------------------------------------------------------ worker
 
-class JuliaWorker:
-    """One persistent Julia worker process.
+class JuliaWorker(WorkerProcess):
+    """One persistent Julia worker process, and the requests it serves.
 
     Use ``get_worker()`` rather than constructing this directly, so that
     the process is shared. Not safe for concurrent fits from several
-    threads (calls are serialised by a lock).
+    threads (calls are serialised by a lock). The constructor's arguments
+    (``threads``, ``julia``, ``startup_timeout``, ``use_sysimage``,
+    ``worker_script``) are those of ``keplersr.worker_process.WorkerProcess``.
     """
-
-    def __init__(self, threads: int | None = None, julia: str | None = None,
-                 startup_timeout: float = 300.0, use_sysimage: bool = True):
-        self.julia = julia or find_julia()
-        self.threads = int(threads) if threads else default_threads()
-        if self.threads < 1:
-            raise ValueError(f"threads must be >= 1, got {threads}")
-        self.project_dir = julia_project_dir()
-        self._ids = itertools.count(1)
-        self._write_lock = threading.Lock()
-        self._call_lock = threading.RLock()
-        self._current_fit: str | None = None
-        image = _current_sysimage(self.julia) if use_sysimage else None
-        try:
-            self._launch(image, startup_timeout)
-        except WorkerError as exc:
-            if image is None:
-                raise
-            reason = str(exc).splitlines()[0]
-            msg = (f"the Julia worker did not start with the KeplerSR system image {image} "
-                   f"({reason}); starting it without the image, so the first fit is slower. "
-                   "Rebuild the image with `python -m keplersr.sysimage --force`.")
-            warnings.warn(msg, RuntimeWarning, stacklevel=3)
-            failed = getattr(self, "_proc", None)
-            for stream in (failed.stdin, failed.stdout, failed.stderr) if failed else ():
-                try:
-                    stream.close()
-                except (OSError, ValueError):
-                    pass
-            self._launch(None, startup_timeout)
-
-    def _command(self, image: str | None) -> list:
-        """The worker's command line, with ``-J image`` when a system image is used."""
-        worker_jl = os.path.join(self.project_dir, "worker.jl")
-        cmd = [self.julia]
-        if image is not None:
-            cmd += ["-J", str(image)]
-        cmd += [f"--project={self.project_dir}", "-t", str(self.threads),
-                "--startup-file=no", "--history-file=no"]
-        if image is None:
-            return cmd + [worker_jl]
-        # The image already holds the worker module compiled from this very
-        # worker.jl (its cache key hashes the sources): run its main directly
-        # rather than redefining the module (which would recompile it).
-        quoted = json.dumps(worker_jl).replace("$", "\\$")   # a Julia string literal
-        return cmd + ["-e", _IMAGE_ENTRY.format(worker=quoted)]
-
-    def _launch(self, image: str | None, startup_timeout: float):
-        """Start the process and wait for its ``hello``; raises WorkerError on failure."""
-        self.sysimage = str(image) if image is not None else None
-        self._frames: queue.Queue = queue.Queue()
-        self._stderr = collections.deque(maxlen=STDERR_LINES)
-        self._dead = False
-        self._proc = subprocess.Popen(
-            self._command(image), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, bufsize=0,
-            start_new_session=True)  # own session: terminal Ctrl-C spares Julia
-        self._stdout_thread = threading.Thread(
-            target=self._pump_stdout, args=(self._proc, self._frames),
-            name=f"keplersr-julia-{self._proc.pid}-out", daemon=True)
-        self._stderr_thread = threading.Thread(
-            target=self._pump_stderr, args=(self._proc, self._stderr),
-            name=f"keplersr-julia-{self._proc.pid}-err", daemon=True)
-        self._stdout_thread.start()
-        self._stderr_thread.start()
-        try:
-            hello = self._wait_frame(None, startup_timeout, "start")
-        except BaseException:
-            self.kill()
-            raise
-        if hello.get("type") != "hello":
-            self.kill()
-            raise WorkerProtocolError(f"expected 'hello' from the worker, got {hello.get('type')!r}",
-                                      self.stderr_tail())
-        self.info = {k: v for k, v in hello.items() if k != "type"}
-
-    # -- plumbing ----------------------------------------------------------
-
-    @staticmethod
-    def _pump_stdout(proc, frames):
-        stream = proc.stdout
-        try:
-            while True:
-                frames.put(read_frame(stream))
-        except EOFError:
-            frames.put(EOFError())
-        except Exception as exc:  # protocol error, or stream closed under us
-            frames.put(exc)
-
-    @staticmethod
-    def _pump_stderr(proc, lines):
-        for raw in iter(proc.stderr.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            lines.append(line)
-            log.debug("julia: %s", line)
-
-    @property
-    def pid(self) -> int:
-        """Process id of the Julia worker."""
-        return self._proc.pid
-
-    def alive(self) -> bool:
-        """True while the process runs and has not been declared dead."""
-        return not self._dead and self._proc.poll() is None
-
-    def stderr_tail(self, lines: int = 40) -> str:
-        """The last ``lines`` lines Julia wrote to stderr."""
-        if self._proc.poll() is not None:
-            self._stderr_thread.join(timeout=2.0)   # the last words of a dead process
-        else:
-            time.sleep(0.05)
-        return "\n".join(list(self._stderr)[-lines:])
-
-    def _send(self, msg: dict, payload: bytes = b""):
-        if self._dead:
-            raise WorkerDiedError("the Julia worker is no longer running", self.stderr_tail())
-        data = encode_frame(msg, payload)
-        try:
-            with self._write_lock:
-                self._proc.stdin.write(data)
-                self._proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError) as exc:
-            self._fail()
-            raise WorkerDiedError(
-                f"cannot write to the Julia worker (pid {self.pid}): {exc}; exit code "
-                f"{self._proc.poll()}", self.stderr_tail()) from None
-
-    def _fail(self):
-        """Mark dead and make sure the process is gone."""
-        self._dead = True
-        if self._proc.poll() is None:
-            try:
-                self._proc.kill()
-            except OSError:
-                pass
-        try:
-            self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def cpu_seconds(self) -> float | None:
-        """CPU time (user + system) used so far by the worker; None if unknown (non-Linux)."""
-        try:
-            with open(f"/proc/{self.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def _next_frame(self, deadline: float, what: str,
-                    extend: Callable[[], float | None] | None = None) -> tuple[dict, bytes]:
-        """Next frame, or raise WorkerDiedError/WorkerHungError/WorkerProtocolError.
-
-        When ``deadline`` passes, ``extend()`` may return a new deadline
-        instead of declaring the worker hung.
-        """
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 and extend is not None:
-                new_deadline = extend()
-                if new_deadline is not None:
-                    deadline = new_deadline
-                    continue
-            if remaining <= 0:
-                self._fail()
-                raise WorkerHungError(
-                    f"the Julia worker (pid {self.pid}) sent nothing for too long during "
-                    f"{what}; it was killed", self.stderr_tail())
-            try:
-                item = self._frames.get(timeout=min(remaining, 0.5))
-            except queue.Empty:
-                continue
-            if isinstance(item, EOFError):
-                self._fail()
-                code = self._proc.returncode
-                hint = ""
-                if code == -11:
-                    hint = ("; a segmentation fault: if this is Debian's julia 1.5.3 on a newer "
-                            "Debian, run `python -m keplersr.install` (it installs a compatible "
-                            "libunwind)")
-                raise WorkerDiedError(
-                    f"the Julia worker (pid {self.pid}) exited during {what} "
-                    f"(exit code {code}){hint}", self.stderr_tail())
-            if isinstance(item, BaseException):
-                self._fail()
-                if isinstance(item, WorkerError):
-                    raise WorkerProtocolError(f"{item} (during {what})", self.stderr_tail())
-                raise WorkerProtocolError(
-                    f"unreadable output from the Julia worker during {what}: {item!r}",
-                    self.stderr_tail())
-            return item
-
-    def _wait_frame(self, req_id: str | None, timeout: float, what: str) -> dict:
-        """Wait for the reply to ``req_id`` (heartbeats and stale frames are skipped)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            msg, _ = self._next_frame(deadline, what)
-            if req_id is not None and msg.get("id") != req_id:
-                continue
-            if msg["type"] == "heartbeat":
-                deadline = time.monotonic() + timeout
-                continue
-            if msg["type"] == "error":
-                raise _julia_error(msg)
-            return msg
 
     # -- requests ----------------------------------------------------------
 
@@ -423,6 +105,23 @@ class JuliaWorker:
             rid = str(next(self._ids))
             self._send({"type": "ping", "id": rid})
             msg = self._wait_frame(rid, timeout, "ping")
+        return {k: v for k, v in msg.items() if k not in ("type", "id")}
+
+    def describe(self, timeout: float = 30.0) -> dict:
+        """What the engine knows: its option defaults, operators, mutation kinds, losses.
+
+        The reply's fields: ``option_defaults``, ``binary_operators``,
+        ``unary_operators``, ``mutation_kinds``, ``losses`` and
+        ``protocol_version``.
+        """
+        with self._call_lock:
+            rid = str(next(self._ids))
+            self._send({"type": "describe", "id": rid})
+            msg = self._wait_frame(rid, timeout, "describe")
+        if msg.get("type") != "description":
+            raise WorkerProtocolError(
+                f"expected a 'description' reply to describe, got {msg.get('type')!r}",
+                self.stderr_tail())
         return {k: v for k, v in msg.items() if k not in ("type", "id")}
 
     def interrupt(self):
@@ -452,12 +151,12 @@ class JuliaWorker:
         n, p = X.shape
         if y.shape != (n,):
             raise ValueError(f"y must have shape ({n},), got {y.shape}")
-        arrays = [_f64_array("X", X), _f64_array("y", y)]
+        arrays = [f64_array("X", X), f64_array("y", y)]
         if weights is not None:
             w = np.asarray(weights, dtype=np.float64)
             if w.shape != (n,):
                 raise ValueError(f"weights must have shape ({n},), got {w.shape}")
-            arrays.append(_f64_array("weights", w))
+            arrays.append(f64_array("weights", w))
         names = [str(v) for v in variable_names]
         if len(names) != p:
             raise ValueError(f"{len(names)} variable names for {p} features")
@@ -552,7 +251,7 @@ class JuliaWorker:
                     on_progress(prog)
                 continue
             if t == "error":
-                raise _julia_error(msg)
+                raise julia_error(msg)
             if t == "result":
                 return FitResult(
                     records=[_convert_record(r) for r in msg.get("records", [])],
@@ -562,48 +261,6 @@ class JuliaWorker:
                     evals=int(msg.get("evals", 0)),
                     elapsed=float(msg.get("elapsed", 0.0)))
             raise WorkerProtocolError(f"unexpected {t!r} frame during a fit", self.stderr_tail())
-
-    # -- lifecycle ---------------------------------------------------------
-
-    def close(self, timeout: float = 10.0):
-        """Ask the worker to exit; kill it if it does not within ``timeout`` s."""
-        if self._dead:
-            return
-        try:
-            self._send({"type": "shutdown", "id": "shutdown"})
-            self._proc.stdin.close()
-            self._proc.wait(timeout=timeout)
-        except (WorkerError, subprocess.TimeoutExpired, OSError):
-            pass
-        self._fail()
-
-    def kill(self):
-        """Kill the worker process at once."""
-        self._fail()
-
-    def __repr__(self):
-        state = "alive" if self.alive() else "dead"
-        return f"<JuliaWorker pid={self.pid} threads={self.threads} {state}>"
-
-
-def _julia_error(msg: dict) -> JuliaError:
-    cls = JuliaArgumentError if msg.get("error_type") == "ArgumentError" else JuliaError
-    return cls(str(msg.get("message", "")), str(msg.get("error_type", "")),
-               str(msg.get("backtrace", "")))
-
-
-def default_threads() -> int:
-    """Threads for a new worker: ``KEPLERSR_THREADS`` or the number of CPUs."""
-    env = os.environ.get("KEPLERSR_THREADS")
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            raise ValueError(f"KEPLERSR_THREADS must be an integer, got {env!r}") from None
-        if n < 1:
-            raise ValueError(f"KEPLERSR_THREADS must be >= 1, got {n}")
-        return n
-    return os.cpu_count() or 1
 
 
 # ------------------------------------------------------------------ shared worker

@@ -6,32 +6,41 @@ import argparse
 import sys
 
 
-def _add_search_args(p, *, niterations=40, maxsize=20):
-    p.add_argument("--binary-operators", nargs="+", default=["+", "-", "*", "/"], metavar="OP")
-    p.add_argument("--unary-operators", nargs="*", default=[], metavar="OP")
-    p.add_argument("--niterations", type=int, default=niterations)
-    p.add_argument("--populations", type=int, default=15)
-    p.add_argument("--maxsize", type=int, default=maxsize)
-    p.add_argument("--timeout", type=float, default=None, help="timeout_in_seconds")
-    p.add_argument("--seed", type=int, default=None, help="random_state")
-    p.add_argument("--procs", type=int, default=None, help="Julia threads (default: all cores)")
-    p.add_argument("--output-directory", default="outputs")
-    p.add_argument("--model-selection", default="best", choices=["best", "accuracy", "score"])
-    p.add_argument("--no-progress", action="store_true")
+def _add_search_args(p):
+    """One flag per scalar option of the declaration (``--name-with-dashes``), plus the operator lists.
+
+    Flags default to "not given", so the estimator's declared defaults apply
+    unless a flag (or a command's own ``set_defaults``) says otherwise.
+    """
+    from .options import OPTIONS
+
+    g = p.add_argument_group("search options (see the option reference in README.md)")
+    for o in OPTIONS:
+        if not o.cli:
+            continue
+        flags = ["--" + o.name.replace("_", "-"), *o.cli_aliases]
+        kw = dict(dest=o.name, default=argparse.SUPPRESS, help=o.doc.replace("`", "").replace("%", "%%"))
+        if o.name in ("binary_operators", "unary_operators"):
+            g.add_argument(*flags, nargs="*", metavar="OP", **kw)
+        elif o.kind == "bool":
+            g.add_argument(*flags, action=argparse.BooleanOptionalAction, **kw)
+        elif o.kind == "choice":
+            g.add_argument(*flags, choices=o.choices, **kw)
+        elif o.kind in ("int", "float", "str"):
+            g.add_argument(*flags, type={"int": int, "float": float, "str": str}[o.kind],
+                           metavar=o.kind.upper(), **kw)
 
 
-def _make_model(args, **extra):
+def _make_model(args):
     from . import SymbolicRegressor
+    from .options import OPTIONS
 
-    return SymbolicRegressor(
-        binary_operators=args.binary_operators, unary_operators=args.unary_operators,
-        niterations=args.niterations, populations=args.populations, maxsize=args.maxsize,
-        timeout_in_seconds=args.timeout, random_state=args.seed, procs=args.procs,
-        output_directory=args.output_directory, model_selection=args.model_selection,
-        progress=not args.no_progress, verbosity=0, **extra)
+    params = {o.name: getattr(args, o.name) for o in OPTIONS if hasattr(args, o.name)}
+    return SymbolicRegressor(**params)
 
 
-def _print_result(model, out=sys.stdout):
+def _print_result(model, out=None):
+    out = out or sys.stdout
     from .progress import format_front
 
     tables = model.equations_ if model.multioutput_ else [model.equations_]
@@ -105,13 +114,14 @@ def main(argv=None):
     p.add_argument("--features", nargs="+", default=None, help="feature columns (default: all others)")
     p.add_argument("--weights", default=None, help="column of non-negative weights")
     _add_search_args(p)
-    p.set_defaults(func=cmd_fit)
+    # the command prints the front itself (_print_result), so the estimator stays quiet
+    p.set_defaults(func=cmd_fit, verbosity=0)
     p = sub.add_parser("demo", help="Kepler's third law from planetary orbits (shipped data)")
-    _add_search_args(p, niterations=20, maxsize=12)
+    _add_search_args(p)
     # the real orbits carry rounding noise that favours tiny offsets; the
     # score rule (biggest drop in log-loss per complexity) picks the law itself
-    p.set_defaults(func=cmd_demo, binary_operators=["+", "-", "*", "/"], unary_operators=["sqrt", "square", "cube"],
-                   model_selection="score")
+    p.set_defaults(func=cmd_demo, verbosity=0, niterations=20, maxsize=12, binary_operators=["+", "-", "*", "/"],
+                   unary_operators=["sqrt", "square", "cube"], model_selection="score")
     p = sub.add_parser("bench", help="benchmarks: eval, startup, feynman")
     p.add_argument("what", choices=["eval", "startup", "feynman"])
     p.add_argument("rest", nargs=argparse.REMAINDER)

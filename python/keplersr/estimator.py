@@ -8,7 +8,7 @@ search runs, and turns the engine's hall of fame into ``equations_``.
 
 from __future__ import annotations
 
-import numbers
+import inspect
 import os
 import time
 import warnings
@@ -20,7 +20,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from . import rundir
 from .expressions import CompiledExpression, codes_to_sympy, to_latex
 from .model_selection import select_index
-from .options import build_operator_spec, engine_options
+from .options import OPTIONS, build_operator_spec, engine_options, seed_from, units_options, validate_params
+from .options.reference import docstring_parameters
 from .progress import ProgressPrinter
 
 EQUATION_COLUMNS = ["complexity", "loss", "score", "equation", "sympy_format",
@@ -30,131 +31,16 @@ EQUATION_COLUMNS = ["complexity", "loss", "score", "equation", "sympy_format",
 class SymbolicRegressor(RegressorMixin, BaseEstimator):
     """Find formulas that fit ``y`` from ``X``: a Pareto front of accuracy against simplicity.
 
-    The parameters follow PySR's names; see docs/OPTIONS.md for all of them.
-    Fitted attributes: ``equations_`` (a DataFrame, or a list of them for a 2-D
-    ``y``), ``n_features_in_``, ``feature_names_in_`` (DataFrame input),
-    ``variable_names_``, ``run_dir_``, ``history_``, ``stop_reason_``,
-    ``interrupted_``.
-
-    Search speed-ups: ``linear_scaling`` (default False) offers the hall of
-    fame, for every candidate ``f``, the formulas ``a*f``, ``f + b`` and
-    ``a*f + b`` with closed-form ``a, b`` (the front shows the explicit
-    formula, whose complexity counts the scaling nodes).
-    ``enumerate_max_complexity`` (default 7; 0 = off) seeds the search with
-    every value-distinct expression up to that complexity, at most
-    ``enumerate_max_candidates`` of them and within ``enumerate_time_budget``
-    seconds (no time cap when ``deterministic``).
+    The parameters follow PySR's names; each is described below and in the
+    option reference of README.md (both written from
+    ``keplersr/options/declaration.py``). Fitted attributes: ``equations_``
+    (a DataFrame, or a list of them for a 2-D ``y``), ``n_features_in_``,
+    ``feature_names_in_`` (DataFrame input), ``variable_names_``,
+    ``run_dir_``, ``history_``, ``stop_reason_``, ``interrupted_``.
     """
 
-    def __init__(
-        self,
-        binary_operators=("+", "-", "*", "/"),
-        unary_operators=(),
-        maxsize=20,
-        maxdepth=None,
-        niterations=40,
-        populations=15,
-        population_size=33,
-        ncycles_per_iteration=300,
-        parsimony=0.0032,
-        constraints=None,
-        nested_constraints=None,
-        complexity_of_operators=None,
-        complexity_of_constants=1,
-        complexity_of_variables=1,
-        elementwise_loss="L2",
-        huber_delta=1.0,
-        model_selection="best",
-        random_state=None,
-        deterministic=False,
-        timeout_in_seconds=None,
-        max_evals=None,
-        early_stop_condition=None,
-        procs=None,
-        verbosity=1,
-        progress=True,
-        extra_sympy_mappings=None,
-        output_directory="outputs",
-        run_id=None,
-        tournament_selection_n=15,
-        tournament_selection_p=0.982,
-        adaptive_parsimony_scaling=20.0,
-        use_frequency=True,
-        annealing=True,
-        alpha=0.1,
-        crossover_probability=0.066,
-        optimize_probability=0.14,
-        optimizer_iterations=8,
-        optimizer_nrestarts=2,
-        fraction_replaced=0.00036,
-        fraction_replaced_hof=0.035,
-        topn=12,
-        perturbation_factor=0.076,
-        should_simplify=True,
-        mutation_weights=None,
-        progress_interval=0.5,
-        worker_timeout=120.0,
-        julia=None,
-        dimensional_constraint_penalty=None,
-        dimensionless_constants_only=False,
-        linear_scaling=False,
-        enumerate_max_complexity=7,
-        enumerate_max_candidates=50000,
-        enumerate_time_budget=5.0,
-    ):
-        self.binary_operators = binary_operators
-        self.unary_operators = unary_operators
-        self.maxsize = maxsize
-        self.maxdepth = maxdepth
-        self.niterations = niterations
-        self.populations = populations
-        self.population_size = population_size
-        self.ncycles_per_iteration = ncycles_per_iteration
-        self.parsimony = parsimony
-        self.constraints = constraints
-        self.nested_constraints = nested_constraints
-        self.complexity_of_operators = complexity_of_operators
-        self.complexity_of_constants = complexity_of_constants
-        self.complexity_of_variables = complexity_of_variables
-        self.elementwise_loss = elementwise_loss
-        self.huber_delta = huber_delta
-        self.model_selection = model_selection
-        self.random_state = random_state
-        self.deterministic = deterministic
-        self.timeout_in_seconds = timeout_in_seconds
-        self.max_evals = max_evals
-        self.early_stop_condition = early_stop_condition
-        self.procs = procs
-        self.verbosity = verbosity
-        self.progress = progress
-        self.extra_sympy_mappings = extra_sympy_mappings
-        self.output_directory = output_directory
-        self.run_id = run_id
-        self.tournament_selection_n = tournament_selection_n
-        self.tournament_selection_p = tournament_selection_p
-        self.adaptive_parsimony_scaling = adaptive_parsimony_scaling
-        self.use_frequency = use_frequency
-        self.annealing = annealing
-        self.alpha = alpha
-        self.crossover_probability = crossover_probability
-        self.optimize_probability = optimize_probability
-        self.optimizer_iterations = optimizer_iterations
-        self.optimizer_nrestarts = optimizer_nrestarts
-        self.fraction_replaced = fraction_replaced
-        self.fraction_replaced_hof = fraction_replaced_hof
-        self.topn = topn
-        self.perturbation_factor = perturbation_factor
-        self.should_simplify = should_simplify
-        self.mutation_weights = mutation_weights
-        self.progress_interval = progress_interval
-        self.worker_timeout = worker_timeout
-        self.julia = julia
-        self.dimensional_constraint_penalty = dimensional_constraint_penalty
-        self.dimensionless_constants_only = dimensionless_constants_only
-        self.linear_scaling = linear_scaling
-        self.enumerate_max_complexity = enumerate_max_complexity
-        self.enumerate_max_candidates = enumerate_max_candidates
-        self.enumerate_time_budget = enumerate_time_budget
+    # The constructor is written from the option declaration
+    # (keplersr/options/declaration.py): see _declared_init below.
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, weights=None, variable_names=None, X_units=None, y_units=None):
@@ -172,17 +58,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Xa, names, feature_names = _validate_X(X, variable_names)
         ya, multi = _validate_y(y, Xa.shape[0])
         w = _validate_weights(weights, Xa.shape[0])
-        spec = build_operator_spec(self.binary_operators, self.unary_operators,
-                                   self.extra_sympy_mappings)
-        opts = engine_options(self, spec)
-        opts.update(_units_options(X_units, y_units, Xa.shape[1], ya.shape[1], self))
-        opts["seed"] = _seed_from(self.random_state)
-        _check_int_param("verbosity", self.verbosity)
-        procs = self.procs
-        if procs is not None and (isinstance(procs, bool) or not isinstance(procs, numbers.Integral) or procs < 1):
-            raise ValueError(f"procs (Julia threads) must be a positive integer or None, got {procs!r}")
-        if not (isinstance(self.worker_timeout, numbers.Real) and self.worker_timeout > 0):
-            raise ValueError(f"worker_timeout must be a positive number of seconds, got {self.worker_timeout!r}")
+        params = validate_params(self.get_params())
+        spec = build_operator_spec(params["binary_operators"], params["unary_operators"],
+                                   params["extra_sympy_mappings"])
+        opts = engine_options(params, spec)
+        opts.update(units_options(X_units, y_units, Xa.shape[1], ya.shape[1], params))
+        opts["seed"] = seed_from(params["random_state"])
+        procs = params["procs"]
 
         self.n_features_in_ = Xa.shape[1]
         if feature_names is not None:
@@ -199,7 +81,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
         from .bridge import get_worker   # imported here: predict never needs Julia
 
-        worker = get_worker(threads=procs, julia=self.julia)
+        worker = get_worker(threads=procs, julia=params["julia"])
         outputs, histories = [], []
         self.interrupted_ = False
         self.stop_reason_ = []
@@ -220,7 +102,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
             try:
                 res = worker.fit(Xa, ya[:, k], w, opts, list(names), on_progress=on_progress,
-                                 worker_timeout=float(self.worker_timeout))
+                                 worker_timeout=params["worker_timeout"])
             except BaseException:
                 printer.close()
                 if self.run_dir_:
@@ -397,20 +279,34 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             return super().__repr__()
 
 
+def _declared_init():
+    """``__init__`` with one keyword per declared option (keplersr/options/declaration.py).
+
+    It only stores the parameters, as scikit-learn requires; its signature is
+    the declaration's, so ``get_params``, ``clone``, ``help()`` and notebook
+    completion see every option with its default.
+    """
+    signature = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(o.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=o.default)
+           for o in OPTIONS])
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    __init__.__qualname__ = "SymbolicRegressor.__init__"
+    return __init__
+
+
+SymbolicRegressor.__init__ = _declared_init()
+SymbolicRegressor.__doc__ += "\n" + docstring_parameters() + "\n"
+
+
 # ---------------------------------------------------------------- validation
-def _check_int_param(name, v):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {v!r}")
-
-
-def _seed_from(random_state):
-    if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) or random_state < 0:
-        raise ValueError(f"random_state must be a non-negative integer or None, got {random_state!r}")
-    return int(random_state)
-
-
 def _validate_X(X, variable_names, what="X"):
     feature_names = None
     if isinstance(X, pd.DataFrame):
@@ -504,42 +400,6 @@ def _validate_weights(weights, n):
     if not np.any(w > 0):
         raise ValueError("weights are all zero")
     return w
-
-
-def _units_options(X_units, y_units, nfeatures, noutputs, est):
-    """Units -> engine options: exponent vectors over (m, s, kg, T, V)."""
-    if X_units is None and y_units is None:
-        return {}
-    from .units import BASE_UNITS, parse_units
-
-    def vec(u, what):
-        if isinstance(u, str):
-            try:
-                d = parse_units(u)
-            except ValueError as err:
-                raise ValueError(f"{what}: {err}") from None
-        else:
-            d = tuple(u)
-            if len(d) != len(BASE_UNITS):
-                raise ValueError(f"{what} must be a unit string or {len(BASE_UNITS)} exponents over {BASE_UNITS}, got {u!r}")
-        return [float(x) for x in d]
-
-    if X_units is None:
-        raise ValueError("y_units was given without X_units: dimensional analysis needs both")
-    if isinstance(X_units, str) or len(X_units) != nfeatures:
-        raise ValueError(f"X_units must give one unit per feature ({nfeatures}), got {X_units!r}")
-    out = {"X_units": [vec(u, f"X_units[{j}]") for j, u in enumerate(X_units)]}
-    if y_units is not None:
-        if noutputs > 1:
-            raise ValueError("y_units with a 2-D y is not supported: fit each output separately")
-        out["y_units"] = vec(y_units, "y_units")
-    pen = est.dimensional_constraint_penalty
-    if pen is not None:
-        if isinstance(pen, bool) or not isinstance(pen, numbers.Real) or not pen >= 0 or pen != pen:
-            raise ValueError(f"dimensional_constraint_penalty must be a number >= 0, got {pen!r}")
-        out["dimensional_constraint_penalty"] = float(pen)
-    out["dimensionless_constants_only"] = bool(est.dimensionless_constants_only)
-    return out
 
 
 def _jsonable_params(params):

@@ -1,7 +1,7 @@
 """Conversion of engine formulas to sympy, numpy callables, LaTeX and text.
 
 The Julia engine reports every hall-of-fame formula as a *prefix encoding*
-(see ``encode_tree`` in ``julia/expression.jl``): a list of integer codes, one
+(see ``encode_tree`` in ``julia/core/expression.jl``): a list of integer codes, one
 per tree node in prefix order, plus a list of float constants consumed in the
 same order.
 
@@ -28,6 +28,8 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 import sympy
 
+from .operators import sympy_builders
+
 __all__ = [
     "BUILTIN_SYMPY",
     "CONSTANT_DIGITS",
@@ -44,33 +46,9 @@ __all__ = [
 #: printed form of the expression round-trips as well.
 CONSTANT_DIGITS = 17
 
-_BUILTIN_BINARY: Dict[str, Callable] = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b,
-    "^": lambda a, b: sympy.Pow(a, b),
-}
-
-_BUILTIN_UNARY: Dict[str, Callable] = {
-    "neg": lambda a: -a,
-    "sin": sympy.sin,
-    "cos": sympy.cos,
-    "tan": sympy.tan,
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "sqrt": sympy.sqrt,
-    "abs": sympy.Abs,
-    "square": lambda a: a**2,
-    "cube": lambda a: a**3,
-    "inv": lambda a: 1 / a,
-    "tanh": sympy.tanh,
-    "sinh": sympy.sinh,
-    "cosh": sympy.cosh,
-    "asin": sympy.asin,
-    "acos": sympy.acos,
-    "atan": sympy.atan,
-}
+#: Built-in operators by arity, from the one operator table (keplersr.operators).
+_BUILTIN_BINARY: Dict[str, Callable] = sympy_builders(2)
+_BUILTIN_UNARY: Dict[str, Callable] = sympy_builders(1)
 
 #: Every built-in engine operator name mapped to a function building the
 #: corresponding sympy expression from its argument(s).

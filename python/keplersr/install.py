@@ -1,14 +1,18 @@
-"""Finding, and on Debian/Ubuntu installing, the Julia that runs the engine.
+"""The installer: make a working Julia available, then build the system image.
 
-``find_julia()`` honours the ``KEPLERSR_JULIA`` environment variable, then
-looks for ``julia`` on ``PATH``. ``install_julia()`` installs Debian's
-``julia`` package from the bullseye suite (pinned so that nothing else is
-upgraded from it), with bullseye's libunwind beside it where needed.
-``python -m keplersr.install`` runs the installer, prints the Julia path and
-version, and then builds the engine's system image (``keplersr.sysimage``)
-if it is missing, which makes the first fit of each Python process fast;
-``--no-sysimage`` skips that. A failed image build is only a warning: the
-worker then runs without the image.
+Layer 2: stands on ``keplersr.julia_env`` (finding and describing Julia) and
+``keplersr.sysimage`` (the image builder); imports neither the bridge nor the
+estimator. The Julia-finding helpers (``find_julia``, ``julia_project_dir``,
+``julia_version``, ``julia_works``, ``JuliaNotFoundError``) live in
+``keplersr.julia_env`` and are re-exported here for older imports.
+
+``install_julia()`` installs Debian's ``julia`` package from the bullseye
+suite (pinned so that nothing else is upgraded from it), with bullseye's
+libunwind beside it where needed. ``python -m keplersr.install`` runs the
+installer, prints the Julia path and version, and then builds the engine's
+system image (``keplersr.sysimage``) if it is missing, which makes the first
+fit of each Python process fast; ``--no-sysimage`` skips that. A failed image
+build is only a warning: the worker then runs without the image.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import sysimage
+from .julia_env import (ENV_VAR, INSTALL_HINT, JuliaNotFoundError, find_julia,
+                        julia_project_dir, julia_version, julia_works)
+
 __all__ = [
     "JuliaNotFoundError",
     "find_julia",
@@ -28,9 +36,8 @@ __all__ = [
     "julia_project_dir",
     "julia_version",
     "julia_works",
+    "main",
 ]
-
-ENV_VAR = "KEPLERSR_JULIA"
 
 SOURCES_FILE = Path("/etc/apt/sources.list.d/keplersr-bullseye.sources")
 PREFERENCES_FILE = Path("/etc/apt/preferences.d/keplersr-bullseye")
@@ -60,73 +67,6 @@ WRAPPER_TEXT = f"""\
 LD_LIBRARY_PATH="{LIBUNWIND_DIR}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" exec {DEBIAN_JULIA} "$@"
 """
 
-# A caught exception with a backtrace: crashes a julia linked against an
-# incompatible libunwind (bullseye's julia 1.5.3 on bookworm).
-_PROBE = ('f() = error("probe"); try f() catch err; sprint(showerror, err, catch_backtrace()) end; '
-          'print("keplersr-ok")')
-
-INSTALL_HINT = (
-    "KeplerSR needs Julia (1.5 or newer) to run its search engine. Install it with "
-    "`python -m keplersr.install` (Debian/Ubuntu, as root), with your system's package "
-    "manager, or from julialang.org, and make sure `julia` is on PATH or set "
-    f"{ENV_VAR}=/path/to/julia."
-)
-
-
-class JuliaNotFoundError(RuntimeError):
-    """No usable Julia executable was found."""
-
-
-def _is_executable_file(path: str) -> bool:
-    return os.path.isfile(path) and os.access(path, os.X_OK)
-
-
-def find_julia() -> str:
-    """Path of the Julia executable to use.
-
-    ``KEPLERSR_JULIA`` wins when set (it must name an existing executable
-    file, otherwise ``JuliaNotFoundError`` names the variable); else
-    ``julia`` on ``PATH``; else ``JuliaNotFoundError`` explaining what to
-    install.
-    """
-    env = os.environ.get(ENV_VAR)
-    if env:
-        path = os.path.expanduser(env)
-        if not os.path.exists(path):
-            raise JuliaNotFoundError(f"{ENV_VAR}={env!r} does not exist.")
-        if not _is_executable_file(path):
-            raise JuliaNotFoundError(f"{ENV_VAR}={env!r} is not an executable file.")
-        return os.path.abspath(path)
-    found = shutil.which("julia")
-    if found:
-        return found
-    raise JuliaNotFoundError("Julia was not found on PATH. " + INSTALL_HINT)
-
-
-def julia_version(julia: str | None = None, timeout: float = 60.0) -> str:
-    """Version string reported by ``julia --version`` (e.g. ``"1.5.3"``)."""
-    exe = julia or find_julia()
-    out = subprocess.run([exe, "--startup-file=no", "--version"], capture_output=True,
-                         text=True, timeout=timeout, check=True).stdout.strip()
-    # "julia version 1.5.3"
-    return out.split()[-1] if out else ""
-
-
-def julia_project_dir() -> str:
-    """Directory holding the engine's Julia sources (``KeplerSR.jl``, ``worker.jl``).
-
-    Inside an installed package that is ``keplersr/julia/``; in a source
-    checkout it is ``<repo root>/julia/``.
-    """
-    here = Path(__file__).resolve().parent
-    candidates = [here / "julia", here.parent.parent / "julia"]
-    for cand in candidates:
-        if (cand / "KeplerSR.jl").is_file():
-            return str(cand)
-    raise FileNotFoundError(
-        "cannot find the KeplerSR Julia sources (KeplerSR.jl); looked in "
-        + ", ".join(str(c) for c in candidates))
-
 
 def _os_release() -> dict:
     info = {}
@@ -152,16 +92,6 @@ def _write_if_changed(path: Path, text: str) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return True
-
-
-def julia_works(julia: str, timeout: float = 180.0) -> bool:
-    """True if ``julia`` starts and survives a caught exception with a backtrace."""
-    try:
-        r = subprocess.run([julia, "--startup-file=no", "-e", _PROBE], capture_output=True,
-                           text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return r.returncode == 0 and "keplersr-ok" in r.stdout
 
 
 def _run(cmd: list, **kw):
@@ -247,7 +177,6 @@ def install_julia(assume_yes: bool = False) -> str:
 
 def _ensure_sysimage(julia: str) -> None:
     """Build the system image if missing; failures are warnings (the worker runs without it)."""
-    from . import sysimage
     if sysimage.sysimage_disabled():
         print(f"System image: disabled by {sysimage.ENV_VAR}")
         return
@@ -276,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         path = install_julia(assume_yes=args.yes)
         version = julia_version(path)
-    except (JuliaNotFoundError, subprocess.CalledProcessError, FileNotFoundError) as exc:
+    except (JuliaNotFoundError, subprocess.SubprocessError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"Julia {version}: {path}")

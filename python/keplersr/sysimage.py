@@ -1,5 +1,11 @@
 """A custom Julia system image that holds the KeplerSR engine already compiled.
 
+Layer 1: stands on ``keplersr.julia_env`` (where Julia and the engine
+sources are) and ``keplersr.options`` (the options message a default
+estimator sends, which the build workload replays); imports neither the
+bridge nor the estimator. The installer (``keplersr.install``) builds the
+image; the bridge (``keplersr.bridge``) looks it up with ``find_sysimage``.
+
 Without it, the first fit of every Python process spends many seconds
 JIT-compiling the engine. The image is built once, from
 ``julia/sysimage_workload.jl`` (which loads the engine and the worker and runs
@@ -9,9 +15,10 @@ starts the worker with ``julia -J <image>``.
 
 Images live in a cache folder, ``$XDG_CACHE_HOME/keplersr/sysimage/``
 (default ``~/.cache/keplersr/sysimage/``), named
-``<julia version>-<key>.so`` where the key hashes the engine sources
-(``julia/*.jl``) and the Julia executable, so editing the engine or changing
-Julia makes the old image stale (it is ignored, and replaced by the next
+``<julia version>-<key>.so`` where the key hashes the engine sources (every
+``*.jl`` under ``julia/``, in any subfolder except ``julia/test/``, by
+relative path and content) and the Julia executable, so editing or moving an
+engine file or changing Julia makes the old image stale (it is ignored, and replaced by the next
 build). Each image has a ``.json`` sidecar, written only after the image was
 built and checked, so a half-written file is never used.
 
@@ -35,16 +42,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from .install import find_julia, julia_project_dir
+from .julia_env import JuliaNotFoundError, find_julia, julia_project_dir, julia_version
 
 __all__ = [
     "SysimageError", "sysimage_disabled", "engine_sources", "source_hash", "cache_dir",
-    "sysimage_path", "find_sysimage", "build_sysimage", "main",
+    "sysimage_path", "find_sysimage", "workload_options", "build_sysimage", "main",
 ]
 
 ENV_VAR = "KEPLERSR_SYSIMAGE"
 DISABLE_VALUES = ("0", "off", "no", "false")
 WORKLOAD = "sysimage_workload.jl"
+EXCLUDED_DIRS = ("test",)          # top-level folders of julia/ that are not engine sources
 MIN_IMAGE_BYTES = 1 << 20          # a real image is well over 100 MB
 BUILD_TIMEOUT = 3600.0             # seconds for Julia's --output-o run
 _ELF_MAGIC = b"\x7fELF"
@@ -69,20 +77,37 @@ def sysimage_disabled() -> bool:
     return os.environ.get(ENV_VAR, "").strip().lower() in DISABLE_VALUES
 
 
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
 def engine_sources(project_dir: str | os.PathLike | None = None) -> list:
-    """The engine's Julia sources (``*.jl`` directly in the Julia folder, tests excluded), sorted."""
+    """The engine's Julia sources, sorted by their path relative to the Julia folder.
+
+    Every ``*.jl`` file under the Julia folder, in any subfolder (the engine
+    is split into folders such as ``core/`` and ``io/``), except those in
+    the top-level ``test/`` folder (the engine's unit tests are not in the
+    image).
+    """
     d = Path(project_dir or julia_project_dir())
-    files = sorted(p for p in d.glob("*.jl") if p.is_file())
-    if not any(p.name == "KeplerSR.jl" for p in files):
+    files = [p for p in d.rglob("*.jl")
+             if p.is_file() and p.relative_to(d).parts[0] not in EXCLUDED_DIRS]
+    files.sort(key=lambda p: _relative(p, d))
+    if not (d / "KeplerSR.jl").is_file():
         raise FileNotFoundError(f"no KeplerSR.jl in {d}")
     return files
 
 
 def source_hash(project_dir: str | os.PathLike | None = None, julia: str | None = None) -> str:
-    """Hex key (16 chars) of the engine sources' names and contents and the Julia executable."""
+    """Hex key (16 chars) of the engine sources and the Julia executable.
+
+    Each source counts by its path relative to the Julia folder (so moving a
+    file changes the key) and its content.
+    """
+    d = Path(project_dir or julia_project_dir())
     h = hashlib.sha256()
-    for p in engine_sources(project_dir):
-        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    for p in engine_sources(d):
+        h.update(_relative(p, d).encode() + b"\0" + p.read_bytes() + b"\0")
     if julia:
         h.update(b"julia\0" + os.path.realpath(julia).encode())
     return h.hexdigest()[:16]
@@ -92,25 +117,6 @@ def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/keplersr/sysimage`` (default ``~/.cache/keplersr/sysimage``)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "keplersr" / "sysimage"
-
-
-_version_cache: dict = {}
-
-
-def _julia_version(julia: str) -> str:
-    """``julia --version`` (cached per executable and modification time)."""
-    real = os.path.realpath(julia)
-    try:
-        stamp = (real, os.stat(real).st_mtime_ns)
-    except OSError:
-        stamp = (real, 0)
-    if stamp not in _version_cache:
-        out = subprocess.run([julia, "--startup-file=no", "--version"], capture_output=True,
-                             text=True, timeout=60, check=True).stdout.split()
-        if not out:
-            raise SysimageError(f"`{julia} --version` printed nothing")
-        _version_cache[stamp] = out[-1]
-    return _version_cache[stamp]
 
 
 def sysimage_path(julia: str | None = None) -> Path | None:
@@ -125,7 +131,7 @@ def sysimage_path(julia: str | None = None) -> Path | None:
     if env:
         return Path(os.path.expanduser(env)).resolve()
     exe = julia or find_julia()
-    return cache_dir() / f"{_julia_version(exe)}-{source_hash(julia=exe)}.so"
+    return cache_dir() / f"{julia_version(exe)}-{source_hash(julia=exe)}.so"
 
 
 def _meta_path(image: Path) -> Path:
@@ -150,7 +156,7 @@ def find_sysimage(julia: str | None = None) -> Path | None:
     """The current, completely built image, or ``None`` (missing, stale, partial or disabled)."""
     try:
         path = sysimage_path(julia)
-    except (OSError, subprocess.SubprocessError, SysimageError, FileNotFoundError):
+    except (OSError, subprocess.SubprocessError, SysimageError, JuliaNotFoundError):
         return None
     if path is None or not _is_valid(path):
         return None
@@ -159,24 +165,25 @@ def find_sysimage(julia: str | None = None) -> Path | None:
 
 # ------------------------------------------------------------------ build
 
-def _estimator_options() -> dict | None:
-    """The options a default ``SymbolicRegressor`` sends for 2 features (None if unavailable).
+def workload_options() -> dict:
+    """The options message the image workload's fits send: a default estimator's, seed 0.
 
-    The workload fits use exactly this key set, so that the keyword-argument
-    code the engine compiles per key set is already in the image.
+    The workload fits use exactly the key set a default ``SymbolicRegressor``
+    sends, so that the keyword-argument code the engine compiles per key set
+    is already in the image. The message comes from
+    ``keplersr.options.default_engine_options()``; if that is unavailable or
+    fails, ``SysimageError`` says so (no silent fallback to a stale copy).
     """
     try:
-        from .estimator import SymbolicRegressor
-        from .options import build_operator_spec, engine_options
-        est = SymbolicRegressor()
-        spec = build_operator_spec(est.binary_operators, est.unary_operators,
-                                   est.extra_sympy_mappings)
-        d = engine_options(est, spec)
+        from .options import default_engine_options
+        d = dict(default_engine_options())
         d["seed"] = 0
         json.dumps(d)
-        return d
-    except Exception:  # the workload then uses its built-in copy
-        return None
+    except Exception as exc:
+        raise SysimageError(
+            "cannot compute the options message of a default estimator "
+            f"(keplersr.options.default_engine_options): {type(exc).__name__}: {exc}") from exc
+    return d
 
 
 def _find_cc() -> str:
@@ -296,6 +303,7 @@ def build_sysimage(force: bool = False, verbose: bool = True, julia: str | None 
     if not sys.platform.startswith("linux"):
         raise SysimageError(f"building the system image is supported on Linux only (this is {sys.platform})")
     cc = _find_cc()
+    options = workload_options()      # fails here, before minutes of compiling
     project = Path(julia_project_dir())
     workload = project / WORKLOAD
     if not workload.is_file():
@@ -317,11 +325,8 @@ def build_sysimage(force: bool = False, verbose: bool = True, julia: str | None 
             obj, so, status, log = tmp / "keplersr.o", tmp / "keplersr.so", tmp / "status.txt", tmp / "build.log"
             env = dict(os.environ, KEPLERSR_STDLIB_DIR=info["stdlib"],
                        KEPLERSR_WORKLOAD_STATUS=str(status), JULIA_NUM_THREADS="1")
-            env.pop("KEPLERSR_WORKLOAD_OPTIONS", None)
-            opts = _estimator_options()
-            if opts is not None:
-                (tmp / "options.json").write_text(json.dumps(opts))
-                env["KEPLERSR_WORKLOAD_OPTIONS"] = str(tmp / "options.json")
+            (tmp / "options.json").write_text(json.dumps(options))
+            env["KEPLERSR_WORKLOAD_OPTIONS"] = str(tmp / "options.json")
             cmd = [exe, "--startup-file=no", "--history-file=no", f"--output-o={obj}",
                    "-J", info["image"], str(workload)]
             say(f"compiling the engine into a system image with Julia {version} (several minutes)...")

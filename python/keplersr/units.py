@@ -342,8 +342,11 @@ def _as_dimension(values) -> Dimension:
     return tuple(out)
 
 
-def load_feynman_units(path) -> Dict[str, Dimension]:
+def load_feynman_units(path=None) -> Dict[str, Dimension]:
     """Read an AI-Feynman ``units.csv`` (``Variable,Units,m,s,kg,T,V``) -> ``{name: dimension}``.
+
+    ``path=None`` reads the copy shipped with the package
+    (``keplersr.datasets.feynman.FEYNMAN_UNITS``).
 
     The ``Units`` column is a description ("Area", "Force") and is not parsed;
     the exponents come from the five base columns. Handles the UTF-8 BOM and the
@@ -351,6 +354,9 @@ def load_feynman_units(path) -> Dict[str, Dimension]:
     """
     import pandas as pd
 
+    if path is None:
+        from .datasets.feynman import FEYNMAN_UNITS
+        path = FEYNMAN_UNITS
     frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in ("Variable", *BASE_UNITS) if c not in frame.columns]

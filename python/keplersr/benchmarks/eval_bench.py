@@ -12,7 +12,7 @@ import subprocess
 
 
 def main(argv=None):
-    from ..install import find_julia, julia_project_dir
+    from ..julia_env import find_julia, julia_project_dir
 
     p = argparse.ArgumentParser(prog="keplersr bench eval", description=__doc__)
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])

@@ -1,37 +1,56 @@
-"""The AI-Feynman recovery study: how many Feynman equations does KeplerSR find, and how fast?
+"""The AI-Feynman comparison study: KeplerSR and its peers, side by side, on identical data.
 
-For each selected equation of ``FeynmanEquations.csv``:
+For each selected equation of ``FeynmanEquations.csv`` (the copy shipped with
+the package unless another table in that format is given):
 
-1. sample ``n_rows`` training points and ``n_test`` held-out points
-   (:func:`keplersr.datasets.feynman.sample`, optional relative noise);
-2. fit an estimator with a wall-clock budget (default:
-   :class:`keplersr.SymbolicRegressor`; any factory can be passed);
-3. judge every formula of the final Pareto front (``equations_``) from the
-   simplest to the most complex with SRBench's rule
-   (:func:`keplersr.benchmarks.srbench_judge.judge`); the first recovered one
-   is the "found formula" (otherwise the lowest-loss formula is reported);
-4. time to recovery: the ``elapsed`` of the first snapshot of
-   ``estimator.history_`` holding a recovered formula, else the fit's wall
-   time (column ``time_source`` says which);
-5. R^2 of the found formula on the held-out points.
+1. sample ``n_rows`` training points and ``n_test`` held-out points once
+   (:func:`keplersr.datasets.feynman.sample`, optional relative noise); every
+   method gets exactly these rows;
+2. for each method (``keplersr``, ``pyoperon``, ``gplearn``; see
+   :mod:`keplersr.benchmarks.peers`), build its estimator with the same seed,
+   operator set (mapped to the method's own names), wall-clock budget and
+   thread count, and fit it through its own scikit-learn API;
+3. judge the **selected** formula (the one the user gets) with SRBench's rule
+   (:func:`keplersr.benchmarks.srbench_judge.judge`): column ``recovered``;
+   and every formula of the final front: column ``on_front``;
+4. time to recovery (for recovered equations): the first progress snapshot
+   (KeplerSR ``history_``) or generation (gplearn) that holds a recovered
+   formula, else the fit's wall time (pyoperon, which reports nothing in
+   between); column ``time_source`` says which;
+5. R^2 of the selected model on the held-out points (the estimator's own
+   ``predict``), and candidates evaluated per second
+   (:mod:`keplersr.benchmarks.study_judging`).
 
-Rows are appended to ``out_dir/results.csv`` after every equation (atomic
-rewrite), so an interrupted study resumes where it stopped (equations already
-present with ``status == "ok"`` are skipped; failed ones are retried).
-``results.md`` (a Markdown table) and ``recovery_rate_vs_budget.png`` are
-rewritten at the end. The column ``aifeynman_time_s`` holds the solve times that
-the AI Feynman paper (Udrescu & Tegmark 2020, Table 4) reports for the
-equations it lists, for a side-by-side comparison.
+The methods run one after the other. Before the first equation, the Julia
+worker (KeplerSR, default factory) and gplearn's joblib workers are started
+with a tiny fit, so no equation's budget pays for them.
 
-Estimator factory
------------------
-``estimator_factory(equation=eq, budget_seconds=b, seed=s)`` must return an
-object with ``fit(X: DataFrame, y)`` and, after fitting, ``equations_`` (a
-DataFrame with columns ``complexity, loss, equation, sympy_format``) and
-optionally ``history_`` (``[{"elapsed": s, "records": [{"complexity", "loss",
-"equation", "sympy_format"}, ...]}, ...]``). If ``units_path`` is given and
-``fit`` accepts ``X_units``/``y_units`` (or ``**kwargs``), unit strings in
-:mod:`keplersr.units` syntax are passed.
+Rows (one per equation and method) are appended to ``out_dir/results.csv``
+after every fit (atomic rewrite), so an interrupted study resumes where it
+stopped: (equation, method) pairs already present with ``status == "ok"`` are
+skipped, failed ones are retried. ``results.md`` (one summary table, then the
+per-equation table) and ``recovery_rate_vs_budget.png`` (one line per method)
+are rewritten at the end (:mod:`keplersr.benchmarks.study_report`). The column
+``aifeynman_time_s`` holds the solve times the AI Feynman paper (Udrescu &
+Tegmark 2020, Table 4) reports for the equations it lists.
+
+Estimator factories
+-------------------
+``estimator_factory`` is one callable for every method or a dict ``method ->
+callable`` (methods not in the dict use the defaults:
+:func:`default_estimator_factory`, :func:`keplersr.benchmarks.peers.pyoperon_factory`,
+:func:`~keplersr.benchmarks.peers.gplearn_factory`). A factory is called with
+the keyword arguments it accepts among ``method, equation, budget_seconds,
+seed, threads, binary_operators, unary_operators`` (operators in the method's
+terms are built by the default factories). It returns an unfitted estimator
+that the method's driver fits: for ``keplersr``, an object with ``fit(X:
+DataFrame, y)`` and, after fitting, ``equations_`` (columns ``complexity,
+loss, equation, sympy_format``), optionally ``sympy()`` (the selected formula;
+else KeplerSR's selection rule is applied to ``equations_``), ``history_``
+(``[{"elapsed": s, "evals": n, "records": [...]}, ...]``) and ``predict``.
+If ``units_path`` is given and ``fit`` accepts ``X_units``/``y_units`` (or
+``**kwargs``), unit strings in :mod:`keplersr.units` syntax are passed (to
+KeplerSR only: the peers have no units).
 """
 
 from __future__ import annotations
@@ -43,16 +62,31 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
-import sympy
 
-from keplersr.benchmarks.srbench_judge import judge, r2_score
-from keplersr.datasets.feynman import FeynmanEquation, load_feynman_equations, sample, select
+from keplersr.benchmarks import peers
+from keplersr.benchmarks.peers import METHODS, MissingPeerError, available_threads, operator_plan
+from keplersr.benchmarks.study_judging import judge_outcome
+from keplersr.benchmarks.study_report import plot_recovery, summary_table, write_markdown
+from keplersr.datasets.feynman import FEYNMAN_UNITS, FeynmanEquation, load_feynman_equations, sample, select
 
-__all__ = ["AIFEYNMAN_TIMES_S", "RESULT_COLUMNS", "default_estimator_factory", "main", "run_study"]
+__all__ = [
+    "AIFEYNMAN_TIMES_S",
+    "DEFAULT_BINARY_OPERATORS",
+    "DEFAULT_UNARY_OPERATORS",
+    "METHODS",
+    "RESULT_COLUMNS",
+    "default_estimator_factory",
+    "main",
+    "plot_recovery",
+    "run_study",
+    "sample_equations",
+    "summary_table",
+    "write_markdown",
+]
 
 #: Solve times (seconds) published in the AI Feynman paper, keyed by CSV row name
 #: (the paper's I.6.20 is row I.6.2 and its I.34.10 is row I.34.1).
@@ -71,46 +105,92 @@ RESULT_COLUMNS: List[str] = [
     "number",
     "n_variables",
     "true_formula",
+    "method",
     "status",
     "recovered",
-    "found_formula",
-    "found_complexity",
+    "on_front",
+    "selected_formula",
+    "selected_complexity",
+    "front_formula",
     "time_to_recovery_s",
     "time_source",
     "fit_time_s",
     "r2_heldout",
     "r2_above_0999",
+    "n_candidates",
+    "candidates_per_s",
+    "candidates_source",
     "judge_reason",
     "units_passed",
+    "operators",
     "aifeynman_time_s",
     "budget_s",
     "noise",
     "seed",
     "n_rows",
+    "threads",
 ]
 
-_CONFIG_COLUMNS = ("budget_s", "noise", "seed", "n_rows")
+_CONFIG_COLUMNS = ("budget_s", "noise", "seed", "n_rows", "threads")
+_BOOL_COLUMNS = ("recovered", "on_front", "r2_above_0999", "units_passed")
+_TEXT_COLUMNS = ("method", "status", "selected_formula", "front_formula", "time_source", "candidates_source",
+                 "judge_reason", "operators")
 
-DEFAULT_UNARY_OPERATORS = ["sin", "cos", "exp", "log", "sqrt", "tanh", "asin"]
+#: The usual Feynman operator set (KeplerSR names; see keplersr.operators).
 DEFAULT_BINARY_OPERATORS = ["+", "-", "*", "/"]
+DEFAULT_UNARY_OPERATORS = ["sin", "cos", "exp", "log", "sqrt", "square", "tanh", "asin", "acos"]
 
 
-def default_estimator_factory(equation: FeynmanEquation, budget_seconds: float, seed: int):
+def default_estimator_factory(equation: FeynmanEquation, budget_seconds: float, seed: int,
+                              threads: Optional[int] = None, binary_operators: Optional[Sequence[str]] = None,
+                              unary_operators: Optional[Sequence[str]] = None):
     """A :class:`keplersr.SymbolicRegressor` that searches until the time budget runs out."""
     from keplersr import SymbolicRegressor  # imported lazily: needs the Julia engine
 
     return SymbolicRegressor(
         timeout_in_seconds=budget_seconds,
         niterations=10**9,
-        binary_operators=list(DEFAULT_BINARY_OPERATORS),
-        unary_operators=list(DEFAULT_UNARY_OPERATORS),
+        binary_operators=list(binary_operators or DEFAULT_BINARY_OPERATORS),
+        unary_operators=list(unary_operators if unary_operators is not None else DEFAULT_UNARY_OPERATORS),
         random_state=seed,
+        procs=threads,
         progress=False,
         verbosity=0,
         # noise-free data: an exact formula reaches rounding-level MSE; stop there
         early_stop_condition=1e-24,
         output_directory=None,   # the study's own results.csv is the record
     )
+
+
+_DEFAULT_KEPLERSR_FACTORY = default_estimator_factory
+
+
+def _warm_up_keplersr(eq: FeynmanEquation, config: dict, binary, unary, log) -> None:
+    """One short fit, so the first equation's budget is not spent starting and compiling the Julia worker."""
+    log("warming up the KeplerSR worker (start and compile, not charged to any equation)")
+    X, y = sample(eq, 64, seed=12345)
+    try:
+        est = default_estimator_factory(equation=eq, budget_seconds=1.0, seed=0, threads=config["threads"],
+                                        binary_operators=binary, unary_operators=unary)
+        est.fit(X, y)
+    except Exception as exc:  # noqa: BLE001 - the study records the real failure per equation
+        log(f"KeplerSR warm-up failed: {type(exc).__name__}: {exc}")
+
+
+def _default_factories() -> Dict[str, Callable]:
+    # looked up at call time, so default_estimator_factory can be replaced (tests do)
+    return {"keplersr": default_estimator_factory, "pyoperon": peers.pyoperon_factory,
+            "gplearn": peers.gplearn_factory}
+
+
+def _call_factory(factory: Callable, **kwargs):
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return factory(**kwargs)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return factory(**kwargs)
+    return factory(**{k: v for k, v in kwargs.items() if k in params})
 
 
 def _fit_accepts_units(estimator) -> bool:
@@ -123,103 +203,27 @@ def _fit_accepts_units(estimator) -> bool:
     return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
-def _as_expr(record, names: Dict[str, sympy.Symbol]) -> Optional[sympy.Expr]:
-    """The sympy expression of an ``equations_`` row or history record (None if unusable)."""
-    expr = record.get("sympy_format") if hasattr(record, "get") else None
-    if expr is not None and not (isinstance(expr, float) and math.isnan(expr)):
-        return sympy.sympify(expr)
-    text = record.get("equation") if hasattr(record, "get") else None
-    if isinstance(text, str) and text:
-        try:
-            return sympy.sympify(text, locals=dict(names))
-        except (sympy.SympifyError, SyntaxError, TypeError):
-            return None
-    return None
-
-
-def _predict(expr: sympy.Expr, X: pd.DataFrame) -> np.ndarray:
-    syms = sorted(expr.free_symbols, key=lambda s: s.name)
-    unknown = [s.name for s in syms if s.name not in X.columns]
-    if unknown:
-        raise ValueError(f"formula {expr} uses unknown variable(s) {unknown}")
-    fn = sympy.lambdify(syms, expr, modules="numpy")
-    with np.errstate(all="ignore"):
-        out = fn(*[np.asarray(X[s.name], dtype=float) for s in syms])
-    out = np.asarray(out)
-    if np.iscomplexobj(out):
-        out = np.where(np.abs(out.imag) > 0, np.nan, out.real)
-    return np.broadcast_to(out.astype(float), (len(X),))
-
-
-class _JudgeCache:
-    """Memoises SRBench verdicts per formula string for one equation."""
-
-    def __init__(self, eq: FeynmanEquation, timeout: float):
-        self.eq = eq
-        self.timeout = timeout
-        self.cache: Dict[str, object] = {}
-
-    def __call__(self, expr: sympy.Expr):
-        key = sympy.srepr(expr)
-        if key not in self.cache:
-            self.cache[key] = judge(self.eq.expr, expr, timeout=self.timeout, domains=self.eq.ranges)
-        return self.cache[key]
-
-
-def _time_from_history(history, eq: FeynmanEquation, verdict: _JudgeCache) -> Optional[float]:
-    snapshots = sorted(
-        (h for h in history if isinstance(h, dict) and "elapsed" in h),
-        key=lambda h: float(h["elapsed"]),
+def _base_row(eq: FeynmanEquation, method: str, config: dict, operators: str) -> dict:
+    row = {c: np.nan for c in RESULT_COLUMNS}
+    row.update(
+        name=eq.name, number=eq.number, n_variables=eq.n_variables, true_formula=eq.formula, method=method,
+        status="ok", recovered=False, on_front=False, selected_formula="", front_formula="", time_source="",
+        r2_above_0999=False, candidates_source="", judge_reason="", units_passed=False, operators=operators,
+        aifeynman_time_s=AIFEYNMAN_TIMES_S.get(eq.name, np.nan), **config,
     )
-    for snap in snapshots:
-        records = sorted(snap.get("records") or [], key=lambda r: r.get("complexity", 0))
-        for rec in records:
-            expr = _as_expr(rec, eq.symbols)
-            if expr is not None and verdict(expr).recovered:
-                return float(snap["elapsed"])
-    return None
+    return row
 
 
-def _run_one(
-    eq: FeynmanEquation,
-    factory: Callable,
-    budget_seconds: float,
-    n_rows: int,
-    n_test: int,
-    noise: float,
-    seed: int,
-    units: Optional[dict],
-    judge_timeout: float,
-) -> dict:
-    row = {
-        "name": eq.name,
-        "number": eq.number,
-        "n_variables": eq.n_variables,
-        "true_formula": eq.formula,
-        "status": "ok",
-        "recovered": False,
-        "found_formula": "",
-        "found_complexity": np.nan,
-        "time_to_recovery_s": np.nan,
-        "time_source": "",
-        "fit_time_s": np.nan,
-        "r2_heldout": np.nan,
-        "r2_above_0999": False,
-        "judge_reason": "",
-        "units_passed": False,
-        "aifeynman_time_s": AIFEYNMAN_TIMES_S.get(eq.name, np.nan),
-        "budget_s": float(budget_seconds),
-        "noise": float(noise),
-        "seed": int(seed),
-        "n_rows": int(n_rows),
-    }
-    data_seed = int(seed) * 100_003 + 2 * int(eq.number)
-    X, y = sample(eq, n_rows, seed=data_seed, noise=noise)
-    X_test, y_test = sample(eq, n_test, seed=data_seed + 1, noise=0.0)
-
-    estimator = factory(equation=eq, budget_seconds=budget_seconds, seed=seed)
+def _run_one(eq, method, factory, data, config, binary, unary, units, judge_timeout) -> dict:
+    X, y, X_test, y_test = data
+    plan = operator_plan(method, binary, unary)
+    row = _base_row(eq, method, config, plan.describe())
+    estimator = _call_factory(
+        factory, method=method, equation=eq, budget_seconds=config["budget_s"], seed=config["seed"],
+        threads=config["threads"], binary_operators=list(binary), unary_operators=list(unary),
+    )
     fit_kwargs = {}
-    if units is not None:
+    if units is not None and method == "keplersr":
         from keplersr.units import dimensions_for
 
         try:
@@ -229,56 +233,12 @@ def _run_one(
         else:
             if _fit_accepts_units(estimator):
                 fit_kwargs = {"X_units": x_units, "y_units": y_units}
-                row["units_passed"] = True
     t0 = time.perf_counter()
-    estimator.fit(X, y, **fit_kwargs)
+    out = peers.run_method(method, estimator, X, y, config["budget_s"], eq.symbols, fit_kwargs)
     row["fit_time_s"] = time.perf_counter() - t0
+    row["units_passed"] = bool(out.units_passed)
 
-    front = getattr(estimator, "equations_", None)
-    if front is None or len(front) == 0:
-        raise RuntimeError("the estimator produced no equations (equations_ is empty)")
-    front = front.sort_values("complexity", kind="stable").reset_index(drop=True)
-    verdict = _JudgeCache(eq, judge_timeout)
-    found = None
-    reasons = []
-    for _, rec in front.iterrows():
-        expr = _as_expr(rec, eq.symbols)
-        if expr is None:
-            continue
-        result = verdict(expr)
-        if result.recovered:
-            found = (rec, expr, result)
-            break
-        reasons.append(result.reason)
-    if found is None:
-        best = front.loc[front["loss"].astype(float).idxmin()]
-        expr = _as_expr(best, eq.symbols)
-        row["judge_reason"] += f"no formula of {len(front)} recovered" + (
-            f" (most complex: {reasons[-1]})" if reasons else ""
-        )
-        chosen = (best, expr)
-    else:
-        rec, expr, result = found
-        row["recovered"] = True
-        row["judge_reason"] += result.reason
-        chosen = (rec, expr)
-        history = getattr(estimator, "history_", None)
-        elapsed = _time_from_history(history, eq, verdict) if history else None
-        if elapsed is not None:
-            row["time_to_recovery_s"], row["time_source"] = elapsed, "history"
-        else:
-            row["time_to_recovery_s"], row["time_source"] = row["fit_time_s"], "fit_wall_time"
-    rec, expr = chosen
-    row["found_formula"] = str(expr) if expr is not None else str(rec.get("equation", ""))
-    row["found_complexity"] = rec.get("complexity", np.nan)
-    if expr is not None:
-        try:
-            r2 = r2_score(y_test, _predict(expr, X_test))
-        except ValueError as exc:
-            r2 = float("-inf")
-            row["judge_reason"] += f"; R^2 not computable: {exc}"
-        row["r2_heldout"] = r2
-        row["r2_above_0999"] = bool(np.isfinite(r2) and r2 > 0.999)
+    row.update(judge_outcome(eq, out, X_test, y_test, row["fit_time_s"], judge_timeout, row["judge_reason"]))
     return row
 
 
@@ -286,14 +246,18 @@ def _read_results(path: Path) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame(columns=RESULT_COLUMNS)
     frame = pd.read_csv(path, keep_default_na=True)
+    if len(frame.columns) and "method" not in frame.columns:
+        raise ValueError(
+            f"{path} was written by the KeplerSR-only study (no 'method' column); "
+            "use another out_dir or resume=False (--no-resume)"
+        )
     for col in RESULT_COLUMNS:
         if col not in frame.columns:
             frame[col] = np.nan
-    for col in ("recovered", "r2_above_0999", "units_passed"):
+    for col in _BOOL_COLUMNS:
         frame[col] = frame[col].map(lambda v: str(v).strip().lower() == "true")
-    frame["found_formula"] = frame["found_formula"].fillna("").astype(str)
-    frame["judge_reason"] = frame["judge_reason"].fillna("").astype(str)
-    frame["time_source"] = frame["time_source"].fillna("").astype(str)
+    for col in _TEXT_COLUMNS:
+        frame[col] = frame[col].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
     return frame[RESULT_COLUMNS]
 
 
@@ -303,222 +267,264 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _fmt_num(v, digits=1) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-" if v is None or math.isnan(v) else str(v)
-    return f"{v:.{digits}f}"
+def sample_equations(equations: Sequence[FeynmanEquation], k: int, seed: int = 0) -> List[FeynmanEquation]:
+    """A reproducible random sample of ``k`` equations (table order kept); all of them if ``k >= len``."""
+    if k < 1:
+        raise ValueError(f"the sample size must be >= 1, got {k}")
+    if k >= len(equations):
+        return list(equations)
+    idx = np.sort(np.random.default_rng(seed).choice(len(equations), size=k, replace=False))
+    return [equations[i] for i in idx]
 
 
-def write_markdown(frame: pd.DataFrame, path: Path) -> None:
-    """Write the results table as Markdown (one row per equation plus a summary)."""
-    n = len(frame)
-    ok = frame[frame["status"] == "ok"]
-    n_rec = int(frame["recovered"].sum())
-    n_r2 = int(frame["r2_above_0999"].sum())
-    lines = ["# AI-Feynman recovery study", ""]
-    if n:
-        cfg = frame.iloc[0]
-        lines.append(
-            f"Budget {_fmt_num(float(cfg['budget_s']), 0)} s per equation, noise {float(cfg['noise']):g} x RMS(y), "
-            f"{int(cfg['n_rows'])} training rows, seed {int(cfg['seed'])}. Recovery by SRBench's rule."
-        )
-        lines.append("")
-    pct = 100.0 * n_rec / n if n else 0.0
-    lines.append(
-        f"**Recovered {n_rec} of {n} equations ({pct:.0f}%)**; held-out R^2 > 0.999 for {n_r2}; "
-        f"{n - len(ok)} failed to run."
-    )
-    lines.append("")
-    lines.append(
-        "| Equation | True formula | Recovered | Time to recovery (s) | AI Feynman paper (s) | R^2 held-out | Found formula |"
-    )
-    lines.append("|---|---|---|---|---|---|---|")
-
-    def code(s):
-        return "`" + str(s).replace("|", "\\|").replace("`", "'") + "`" if str(s) else ""
-
-    for _, r in frame.iterrows():
-        status = "yes" if r["recovered"] else ("no" if r["status"] == "ok" else f"error: {r['status']}")
-        lines.append(
-            f"| {r['name']} | {code(r['true_formula'])} | {status} | {_fmt_num(_float(r['time_to_recovery_s']), 2)} | "
-            f"{_fmt_num(_float(r['aifeynman_time_s']), 0)} | {_fmt_num(_float(r['r2_heldout']), 6)} | "
-            f"{code(r['found_formula'])} |"
-        )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+def _parse_methods(methods: Union[str, Sequence[str], None]) -> List[str]:
+    if methods is None:
+        return ["keplersr"]
+    if isinstance(methods, str):
+        methods = [m.strip() for m in methods.split(",") if m.strip()]
+    out = list(dict.fromkeys(str(m).strip().lower() for m in methods))
+    unknown = [m for m in out if m not in METHODS]
+    if unknown or not out:
+        raise ValueError(f"unknown method(s) {unknown or methods}; the methods are {', '.join(METHODS)}")
+    return out
 
 
-def _float(v) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def plot_recovery(frame: pd.DataFrame, path: Path, budget_seconds: float) -> None:
-    """Fraction of equations recovered within a time t, for t up to the budget (log x axis).
-
-    If the study includes equations with published AI Feynman times, the same
-    curve is also drawn for that subset, for KeplerSR and for the paper.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(frame)
-    times = frame.loc[frame["recovered"], "time_to_recovery_s"].astype(float).to_numpy()
-    paper = frame["aifeynman_time_s"].astype(float)
-    subset = frame[paper.notna()]
-    t_max = max(float(budget_seconds), float(np.nanmax(paper)) if paper.notna().any() else 0.0)
-    t_min = 1e-2
-    if times.size:
-        t_min = max(1e-3, min(t_min, float(np.min(times[times > 0])) / 2 if np.any(times > 0) else t_min))
-    grid = np.geomspace(t_min, t_max * 1.05, 400)
-
-    # KeplerSR ran only up to its budget (or its slowest recorded fit): do not extrapolate.
-    fit_times = frame["fit_time_s"].astype(float).dropna()
-    t_run = max(float(budget_seconds), float(fit_times.max()) if len(fit_times) else 0.0)
-    run_grid = grid[grid <= t_run]
-
-    def curve(ts, total, g):
-        ts = np.sort(np.asarray(ts, dtype=float))
-        return np.searchsorted(ts, g, side="right") / total if total else np.zeros_like(g)
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.step(run_grid, curve(times, n, run_grid), where="post", lw=2, label=f"KeplerSR, all {n} equations")
-    if len(subset):
-        sub_times = subset.loc[subset["recovered"], "time_to_recovery_s"].astype(float)
-        ax.step(run_grid, curve(sub_times, len(subset), run_grid), where="post", ls="--",
-                label=f"KeplerSR, {len(subset)} equations timed in the AI Feynman paper")
-        ax.step(grid, curve(subset["aifeynman_time_s"].astype(float), len(subset), grid), where="post", ls=":",
-                label="AI Feynman (paper times), same equations")
-    ax.axvline(budget_seconds, color="grey", lw=0.8)
-    ax.text(budget_seconds, 1.02, " budget", color="grey", va="bottom", fontsize=8)
-    ax.set_xscale("log")
-    ax.set_ylim(0, 1.08)
-    ax.set_xlabel("time budget per equation (s)")
-    ax.set_ylabel("fraction recovered (SRBench rule)")
-    ax.set_title("AI-Feynman benchmark: recovery rate vs time budget")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+def _check_config(results: pd.DataFrame, config: dict, plans: Mapping[str, str], path: Path) -> None:
+    for col in _CONFIG_COLUMNS:
+        if not len(results):
+            break
+        old = results[col].astype(float)
+        old = old[old.notna()]
+        if len(old) and not np.allclose(old, config[col]):
+            raise ValueError(
+                f"{path} holds results made with {col}={old.iloc[0]:g}, not {config[col]:g}; "
+                "use another out_dir or resume=False"
+            )
+    for method, ops in plans.items():
+        old = set(results.loc[results["method"] == method, "operators"]) - {""}
+        if old and old != {ops}:
+            raise ValueError(
+                f"{path} holds {method} results made with the operators {sorted(old)}, not {ops!r}; "
+                "use another out_dir or resume=False"
+            )
 
 
 def run_study(
-    csv_path,
-    out_dir,
+    csv_path=None,
+    out_dir="feynman-study",
     names: Optional[Sequence] = None,
     budget_seconds: float = 60,
-    n_rows: int = 1000,
+    n_rows: int = 10_000,
     noise: float = 0.0,
     seed: int = 0,
     units_path=None,
-    estimator_factory: Optional[Callable] = None,
+    estimator_factory: Union[Callable, Mapping[str, Callable], None] = None,
     resume: bool = True,
     n_test: int = 1000,
     judge_timeout: float = 30.0,
     log: Optional[Callable[[str], None]] = None,
+    methods: Union[str, Sequence[str], None] = None,
+    threads: Optional[int] = None,
+    binary_operators: Optional[Sequence[str]] = None,
+    unary_operators: Optional[Sequence[str]] = None,
+    sample_size: Optional[int] = None,
+    sample_seed: int = 0,
 ) -> pd.DataFrame:
-    """Run (or resume) the recovery study and return the results table.
+    """Run (or resume) the comparison study and return the results table.
 
-    ``names`` selects equations by name or number (default: all of them).
-    ``resume=False`` discards an existing ``results.csv``; with ``resume=True``
-    the existing rows must have the same budget/noise/seed/n_rows (else
-    ``ValueError``). An estimator error is recorded in ``status`` and the study
-    goes on. Returns every row of ``results.csv`` (in file order).
+    ``csv_path``: a table in the AI-Feynman format (default: the copy shipped
+    with the package). ``units_path``: a ``units.csv`` whose units are passed
+    to KeplerSR's ``fit`` (default: none are passed). ``names`` selects
+    equations by name or number (default: all of them); ``sample_size`` then
+    draws that many of them at random (``sample_seed``, reproducible).
+    ``methods``: any of :data:`METHODS` (a list or a comma-separated string;
+    default ``["keplersr"]``; the CLI's default is all three). A requested
+    peer that is not installed raises :class:`~keplersr.benchmarks.peers.MissingPeerError`
+    (unless a factory for it is given). ``threads``: threads per fit
+    (default: the CPUs available to this process). Operators: KeplerSR names
+    (default :data:`DEFAULT_BINARY_OPERATORS`, :data:`DEFAULT_UNARY_OPERATORS`).
+    ``resume=False`` discards an existing ``results.csv``; with
+    ``resume=True`` the existing rows must have the same
+    budget/noise/seed/n_rows/threads and operators (else ``ValueError``). An
+    estimator error is recorded in ``status`` and the study goes on. Returns
+    every row of ``results.csv`` (in file order).
     """
     if budget_seconds <= 0:
         raise ValueError(f"budget_seconds must be > 0, got {budget_seconds}")
     if n_rows < 2 or n_test < 2:
         raise ValueError(f"n_rows and n_test must be >= 2, got {n_rows}, {n_test}")
+    methods = _parse_methods(methods)
+    threads = int(threads) if threads is not None else available_threads()
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    binary = list(binary_operators) if binary_operators is not None else list(DEFAULT_BINARY_OPERATORS)
+    unary = list(unary_operators) if unary_operators is not None else list(DEFAULT_UNARY_OPERATORS)
+    if not binary:
+        raise ValueError("at least one binary operator is needed")
+    from keplersr.operators import BINARY, UNARY
+
+    bad = [o for o in binary if o not in BINARY] + [o for o in unary if o not in UNARY]
+    if bad:
+        raise ValueError(f"unknown operator(s) {bad}; binary: {' '.join(BINARY)}; unary: {' '.join(UNARY)}")
+    factories = _default_factories()
+    if isinstance(estimator_factory, Mapping):
+        unknown = [m for m in estimator_factory if m not in METHODS]
+        if unknown:
+            raise ValueError(f"estimator_factory names unknown method(s) {unknown}")
+        custom = set(estimator_factory)
+        factories.update(estimator_factory)
+    elif estimator_factory is not None:
+        custom = set(methods)
+        factories.update({m: estimator_factory for m in methods})
+    else:
+        custom = set()
+    for m in methods:
+        if m not in custom:
+            peers.require(m)
+
     equations = load_feynman_equations(csv_path)
     if names is not None:
         equations = select(equations, names)
+    log = log or (lambda msg: None)
+    if sample_size is not None:
+        total = len(equations)
+        equations = sample_equations(equations, sample_size, sample_seed)
+        log(f"sampled {len(equations)} of {total} equations (sample seed {sample_seed}): "
+            + ",".join(eq.name for eq in equations))
     units = None
     if units_path is not None:
         from keplersr.units import load_feynman_units
 
         units = load_feynman_units(units_path)
-    factory = estimator_factory or default_estimator_factory
-    log = log or (lambda msg: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / "results.csv"
     if not resume and results_path.exists():
         results_path.unlink()
     results = _read_results(results_path)
-    config = {"budget_s": float(budget_seconds), "noise": float(noise), "seed": int(seed), "n_rows": int(n_rows)}
-    for col in _CONFIG_COLUMNS:
-        if len(results):
-            old = results[col].astype(float)
-            if not np.allclose(old, config[col]):
-                raise ValueError(
-                    f"{results_path} holds results made with {col}={old.iloc[0]:g}, not {config[col]:g}; "
-                    "use another out_dir or resume=False"
-                )
-    done = set(results.loc[results["status"] == "ok", "name"].astype(str))
-    for i, eq in enumerate(equations, 1):
-        if eq.name in done:
-            log(f"[{i}/{len(equations)}] {eq.name}: already in {results_path.name}, skipped")
-            continue
+    config = {"budget_s": float(budget_seconds), "noise": float(noise), "seed": int(seed), "n_rows": int(n_rows),
+              "threads": int(threads)}
+    plans = {m: operator_plan(m, binary, unary).describe() for m in methods}
+    _check_config(results, config, plans, results_path)
+    for m in methods:
+        log(f"{m}: operators {plans[m]}")
+
+    ok = results["status"] == "ok"
+    done = set(zip(results.loc[ok, "name"].astype(str), results.loc[ok, "method"].astype(str)))
+    pending_keplersr = [eq for eq in equations if (eq.name, "keplersr") not in done]
+    if "keplersr" in methods and pending_keplersr and factories["keplersr"] is _DEFAULT_KEPLERSR_FACTORY:
+        _warm_up_keplersr(pending_keplersr[0], config, binary, unary, log)
+    if "gplearn" in methods and any((eq.name, "gplearn") not in done for eq in equations) and threads > 1:
         try:
-            row = _run_one(eq, factory, budget_seconds, n_rows, n_test, noise, seed, units, judge_timeout)
-        except Exception as exc:  # noqa: BLE001 - one failing equation must not end the study
-            row = {c: np.nan for c in RESULT_COLUMNS}
-            row.update(
-                name=eq.name, number=eq.number, n_variables=eq.n_variables, true_formula=eq.formula,
-                status=f"{type(exc).__name__}: {exc}", recovered=False, r2_above_0999=False,
-                units_passed=False, found_formula="", judge_reason="", time_source="",
-                aifeynman_time_s=AIFEYNMAN_TIMES_S.get(eq.name, np.nan), **config,
-            )
-        results = results[results["name"].astype(str) != eq.name]
-        results = pd.concat([results, pd.DataFrame([row], columns=RESULT_COLUMNS)], ignore_index=True)
-        _write_atomic(results, results_path)
-        log(
-            f"[{i}/{len(equations)}] {eq.name}: "
-            + (
-                "recovered " + str(row["found_formula"])
-                if row["recovered"]
-                else ("not recovered" if row["status"] == "ok" else f"failed: {row['status']}")
-            )
-        )
+            peers.warm_up_gplearn(threads)
+            log(f"started gplearn's {threads} joblib workers (not charged to any equation)")
+        except Exception as exc:  # noqa: BLE001 - a custom gplearn factory may stand in for the package
+            log(f"gplearn warm-up skipped: {type(exc).__name__}: {exc}")
+    for i, eq in enumerate(equations, 1):
+        prefix = f"[{i}/{len(equations)}] {eq.name}"
+        todo = [m for m in methods if (eq.name, m) not in done]
+        if not todo:
+            log(f"{prefix}: already in {results_path.name}, skipped")
+            continue
+        data_seed = int(seed) * 100_003 + 2 * int(eq.number)
+        try:
+            X, y = sample(eq, n_rows, seed=data_seed, noise=noise)
+            X_test, y_test = sample(eq, n_test, seed=data_seed + 1, noise=0.0)
+            data_error = None
+        except Exception as exc:  # noqa: BLE001 - recorded for every method
+            data_error = exc
+        for method in todo:
+            try:
+                if data_error is not None:
+                    raise data_error
+                row = _run_one(eq, method, factories[method], (X, y, X_test, y_test), config, binary, unary,
+                               units, judge_timeout)
+            except Exception as exc:  # noqa: BLE001 - one failing fit must not end the study
+                row = _base_row(eq, method, config, plans[method])
+                row["status"] = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+            keep = ~((results["name"].astype(str) == eq.name) & (results["method"].astype(str) == method))
+            results = pd.concat([results[keep], pd.DataFrame([row], columns=RESULT_COLUMNS)], ignore_index=True)
+            _write_atomic(results, results_path)
+            if row["status"] != "ok":
+                what = f"failed: {row['status']}"
+            elif row["recovered"]:
+                what = f"recovered {row['selected_formula']} ({_fmt_s(row['time_to_recovery_s'])})"
+            elif row["on_front"]:
+                what = f"on the front only: {row['front_formula']} (selected {row['selected_formula']})"
+            else:
+                what = f"not recovered (selected {row['selected_formula']}, R^2 {row['r2_heldout']:.4g})"
+            log(f"{prefix} {method}: {what}")
     results = _read_results(results_path)
-    write_markdown(results, out / "results.md")
-    plot_recovery(results, out / "recovery_rate_vs_budget.png", budget_seconds)
+    write_markdown(results, out / "results.md", methods)
+    plot_recovery(results, out / "recovery_rate_vs_budget.png", budget_seconds, methods)
     return results
+
+
+def _fmt_s(v) -> str:
+    try:
+        return f"{float(v):.2f} s"
+    except (TypeError, ValueError):
+        return "-"
+
+
+def _operator_list(text: str) -> List[str]:
+    return [s for s in text.replace(",", " ").split() if s]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """CLI entry point for ``keplersr bench feynman`` (``argv`` excludes ``bench feynman``)."""
     parser = argparse.ArgumentParser(
         prog="keplersr bench feynman",
-        description="Run the AI-Feynman recovery study (SRBench criterion) on a local FeynmanEquations.csv.",
+        description="Compare KeplerSR with its peers on the AI-Feynman table (SRBench recovery criterion): "
+                    "identical data, operators, wall-clock budget and threads for every method.",
     )
-    parser.add_argument("--csv", required=True, help="path to FeynmanEquations.csv")
+    parser.add_argument("--csv", default=None,
+                        help="a table in the FeynmanEquations.csv format (default: the copy shipped with keplersr)")
     parser.add_argument("--out", required=True, help="output directory (results.csv, results.md, PNG)")
-    parser.add_argument("--budget", type=float, default=60.0, help="seconds per equation (default 60)")
+    parser.add_argument("--methods", default=",".join(METHODS),
+                        help=f"comma-separated subset of {','.join(METHODS)} (default: all three; the peers need "
+                             f"{peers.INSTALL_HINT})")
+    parser.add_argument("--budget", type=float, default=60.0, help="wall-clock seconds per equation and method "
+                                                                   "(default 60)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help=f"threads per fit, the same for every method (default: the CPUs available, "
+                             f"here {available_threads()})")
+    parser.add_argument("--binary-operators", default=None, metavar="OPS",
+                        help="KeplerSR operator names, comma- or space-separated (default: "
+                             + " ".join(DEFAULT_BINARY_OPERATORS) + ")")
+    parser.add_argument("--unary-operators", default=None, metavar="OPS",
+                        help="KeplerSR operator names, comma- or space-separated; '' for none (default: "
+                             + " ".join(DEFAULT_UNARY_OPERATORS) + ")")
     parser.add_argument("--noise", type=float, default=0.0, help="Gaussian noise, fraction of RMS(y)")
     parser.add_argument("--names", default=None, help="comma-separated names or numbers, e.g. I.6.2a,I.12.1")
-    parser.add_argument("--rows", type=int, default=1000, help="training rows per equation")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--units", default=None, help="path to units.csv: pass X_units/y_units to fit")
+    parser.add_argument("--sample", type=int, default=None, metavar="K",
+                        help="a random sample of K equations (of --names if given), printed")
+    parser.add_argument("--sample-seed", type=int, default=0, metavar="S", help="seed of --sample (default 0)")
+    parser.add_argument("--rows", type=int, default=10_000, help="training rows per equation (default 10000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and of every method")
+    parser.add_argument("--units", nargs="?", default=None, const=str(FEYNMAN_UNITS), metavar="UNITS_CSV",
+                        help="pass X_units/y_units to KeplerSR's fit, from this units.csv (no value: the shipped copy)")
     parser.add_argument("--judge-timeout", type=float, default=30.0, help="seconds per sympy simplify check")
     parser.add_argument("--no-resume", action="store_true", help="discard an existing results.csv")
     args = parser.parse_args(argv)
     names = [s.strip() for s in args.names.split(",") if s.strip()] if args.names else None
+    binary = _operator_list(args.binary_operators) if args.binary_operators is not None else None
+    unary = _operator_list(args.unary_operators) if args.unary_operators is not None else None
     try:
         frame = run_study(
             args.csv, args.out, names=names, budget_seconds=args.budget, n_rows=args.rows,
             noise=args.noise, seed=args.seed, units_path=args.units, resume=not args.no_resume,
-            judge_timeout=args.judge_timeout, log=lambda m: print(m, flush=True),
+            judge_timeout=args.judge_timeout, log=lambda m: print(m, flush=True), methods=args.methods,
+            threads=args.threads, binary_operators=binary, unary_operators=unary,
+            sample_size=args.sample, sample_seed=args.sample_seed,
         )
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, MissingPeerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    n_rec = int(frame["recovered"].sum())
-    print(f"recovered {n_rec} of {len(frame)}; results in {Path(args.out) / 'results.md'}")
+    for _, s in summary_table(frame, _parse_methods(args.methods)).iterrows():
+        print(f"{s['method']}: recovered {s['recovered']} of {s['n']} (on the front {s['on_front']}, "
+              f"R^2 > 0.999 {s['r2_above_0999']}, failed {s['failed']})")
+    print(f"results in {Path(args.out) / 'results.md'}")
     return 0
 
 

@@ -2,8 +2,11 @@
 
 The table is the one published with AI Feynman (Udrescu & Tegmark 2020): one row
 per equation with columns ``Filename, Number, Output, Formula, # variables`` and
-then ``v{i}_name, v{i}_low, v{i}_high`` for up to ten input variables. The user
-passes the path to their copy; nothing is downloaded.
+then ``v{i}_name, v{i}_low, v{i}_high`` for up to ten input variables. A copy of
+the table and of its ``units.csv`` ships inside the package
+(:data:`FEYNMAN_CSV`, :data:`FEYNMAN_UNITS`, see ``data/feynman/README.md``),
+used when no path is given; any file in the same format can be passed instead.
+Nothing is downloaded.
 
 Quirks of the real file that this loader handles:
 
@@ -28,11 +31,17 @@ import io
 import math
 import tokenize
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
 import sympy
+
+#: The AI-Feynman table and units shipped with the package (facts from the AI-Feynman project).
+FEYNMAN_DATA_DIR = Path(__file__).resolve().parent / "data" / "feynman"
+FEYNMAN_CSV = FEYNMAN_DATA_DIR / "FeynmanEquations.csv"
+FEYNMAN_UNITS = FEYNMAN_DATA_DIR / "units.csv"
 
 __all__ = [
     "FeynmanEquation",
@@ -192,13 +201,15 @@ def _cell_str(value) -> str:
     return str(value).strip()
 
 
-def load_feynman_equations(path) -> List[FeynmanEquation]:
-    """Load and parse every row of an AI-Feynman ``FeynmanEquations.csv``.
+def load_feynman_equations(path=None) -> List[FeynmanEquation]:
+    """Load and parse every row of an AI-Feynman ``FeynmanEquations.csv`` (default: the shipped copy).
 
     Raises ``FileNotFoundError`` if ``path`` does not exist and ``ValueError``
     (naming the row) for a malformed row, an unparsable formula, or a formula
     using a name that is not one of the row's variables.
     """
+    if path is None:
+        path = FEYNMAN_CSV
     frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     frame.columns = [str(c).strip() for c in frame.columns]
     required = ["Filename", "Number", "Output", "Formula"]

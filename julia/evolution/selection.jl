@@ -4,12 +4,12 @@
 
 """Score used for ranking: normalised loss + parsimony * complexity."""
 @inline member_score(loss::Float64, complexity::Int, baseline::Float64, opts::Options) =
-    loss / baseline + opts.parsimony * complexity
+    loss / baseline + opts.selection.parsimony * complexity
 
 """Score adjusted by how crowded its complexity is (adaptive parsimony)."""
 @inline function adjusted_score(m::PopMember, freq::Vector{Float64}, opts::Options)
-    if opts.use_frequency && 1 <= m.complexity <= length(freq)
-        return m.score * exp(opts.adaptive_parsimony_scaling * freq[m.complexity])
+    if opts.selection.use_frequency && 1 <= m.complexity <= length(freq)
+        return m.score * exp(opts.selection.adaptive_parsimony_scaling * freq[m.complexity])
     end
     return m.score
 end
@@ -24,7 +24,7 @@ the remaining mass). `idxbuf` is a reusable index buffer.
 function tournament(pop::Population, freq::Vector{Float64}, opts::Options,
                     rng::AbstractRNG, idxbuf::Vector{Int})::PopMember
     n = length(pop.members)
-    k = min(opts.tournament_selection_n, n)
+    k = min(opts.selection.tournament_selection_n, n)
     resize!(idxbuf, n)
     @inbounds for i in 1:n
         idxbuf[i] = i
@@ -43,7 +43,7 @@ function tournament(pop::Population, freq::Vector{Float64}, opts::Options,
         end
         idxbuf[j + 1] = v
     end
-    p = opts.tournament_selection_p
+    p = opts.selection.tournament_selection_p
     @inbounds for i in 1:(k - 1)
         rand(rng) < p && return pop.members[idxbuf[i]]
     end
@@ -74,14 +74,14 @@ function accept_candidate(s_new::Float64, s_old::Float64, c_new::Int, c_old::Int
                           rng::AbstractRNG)::Bool
     isfinite(s_new) || return false
     p = 1.0
-    if opts.annealing && s_new > s_old
-        denom = opts.alpha * temperature * max(s_old, eps())
+    if opts.selection.annealing && s_new > s_old
+        denom = opts.selection.alpha * temperature * max(s_old, eps())
         p = denom > 0 ? exp(-(s_new - s_old) / denom) : 0.0
-    elseif !opts.annealing && s_new > s_old
+    elseif !opts.selection.annealing && s_new > s_old
         p = 0.0
     end
-    if opts.use_frequency && 1 <= c_new <= length(freq) && 1 <= c_old <= length(freq)
-        p *= exp(opts.adaptive_parsimony_scaling * (freq[c_old] - freq[c_new]))
+    if opts.selection.use_frequency && 1 <= c_new <= length(freq) && 1 <= c_old <= length(freq)
+        p *= exp(opts.selection.adaptive_parsimony_scaling * (freq[c_old] - freq[c_new]))
     end
     return p >= 1.0 || rand(rng) < p
 end

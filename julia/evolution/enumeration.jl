@@ -101,11 +101,11 @@ end
 function _level_combinations(levels::Vector{Vector{Int}}, c::Int, opts::Options)::Int
     total = 0
     for u in eachindex(opts.ops.unaops)
-        cu = c - opts.complexity_of_unaops[u]
+        cu = c - opts.complexity.complexity_of_unaops[u]
         cu >= 1 && (total += length(levels[cu]))
     end
     for b in eachindex(opts.ops.binops)
-        rest = c - opts.complexity_of_binops[b]
+        rest = c - opts.complexity.complexity_of_binops[b]
         for cl in 1:(rest - 1)
             total += length(levels[cl]) * length(levels[rest - cl])
         end
@@ -130,7 +130,7 @@ function enumerate_expressions(X::Matrix{Float64}, opts::Options; max_complexity
     n, p = size(X)
     p >= 1 || throw(ArgumentError("enumeration needs at least one feature"))
     rows = subsample_rows(n, ENUM_ROWS)
-    K = min(max_complexity, opts.maxsize)
+    K = min(max_complexity, opts.constraints.maxsize)
     trees = Node[]; comp = Int[]; vals = Vector{Float64}[]
     levels = [Int[] for _ in 1:max(K, 1)]     # indices into trees, per complexity
     seen = Set{UInt}()
@@ -153,10 +153,10 @@ function enumerate_expressions(X::Matrix{Float64}, opts::Options; max_complexity
     K >= 1 || return Enumeration(trees, comp, vals, rows, true)
     # leaves
     for j in 1:p
-        c = opts.complexity_of_variables
+        c = opts.complexity.complexity_of_variables
         c <= K && (keep!(var_node(j), c, X[rows, j]) || @goto done)
     end
-    cc = opts.complexity_of_constants
+    cc = opts.complexity.complexity_of_constants
     cc <= K && (keep!(const_node(ENUM_CONSTANT), cc, fill(ENUM_CONSTANT, length(rows)), true) || @goto done)
     for c in 2:K
         # whole levels only: stop before a level whose raw combinations could
@@ -166,7 +166,7 @@ function enumerate_expressions(X::Matrix{Float64}, opts::Options; max_complexity
             @goto done
         end
         for u in eachindex(opts.ops.unaops)
-            cu = c - opts.complexity_of_unaops[u]
+            cu = c - opts.complexity.complexity_of_unaops[u]
             cu >= 1 || continue
             f = opts.ops.unaops[u]
             for i in levels[cu]
@@ -175,7 +175,7 @@ function enumerate_expressions(X::Matrix{Float64}, opts::Options; max_complexity
             end
         end
         for b in eachindex(opts.ops.binops)
-            rest = c - opts.complexity_of_binops[b]
+            rest = c - opts.complexity.complexity_of_binops[b]
             f = opts.ops.binops[b]
             for cl in 1:(rest - 1)
                 cr = rest - cl

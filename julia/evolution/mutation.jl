@@ -85,12 +85,12 @@ Sample one of `MUTATION_KINDS` with probability proportional to
 `:delete_node` and `:rotate_tree` without operator nodes (rotation also
 needs an operator node with an operator child); `:swap_operands` without
 binary nodes; `:add_node`/`:insert_node` when the complexity has reached
-`opts.maxsize` or there are no operators; `:simplify` when
-`!opts.should_simplify`. The `:optimize` weight is left as given (the
+`opts.constraints.maxsize` or there are no operators; `:simplify` when
+`!opts.evolution.should_simplify`. The `:optimize` weight is left as given (the
 caller handles that kind). Returns `:do_nothing` if every weight is zero.
 """
 function choose_mutation(tree::Node, opts::Options, nfeatures::Int, rng::AbstractRNG)::Symbol
-    w = copy(opts.mutation_weights)
+    w = weight_vector(opts.mutation_weights)
     nodes = collect_nodes(tree)
     zero_kind!(k) = (w[findfirst(isequal(k), MUTATION_KINDS)] = 0.0)
     any(is_constant_leaf, nodes) || zero_kind!(:mutate_constant)
@@ -99,10 +99,10 @@ function choose_mutation(tree::Node, opts::Options, nfeatures::Int, rng::Abstrac
     end
     any(is_rotatable, nodes) || zero_kind!(:rotate_tree)
     any(is_binary, nodes) || zero_kind!(:swap_operands)
-    if compute_complexity(tree, opts) >= opts.maxsize || !has_operators(opts)
+    if compute_complexity(tree, opts) >= opts.constraints.maxsize || !has_operators(opts)
         zero_kind!(:add_node); zero_kind!(:insert_node)
     end
-    opts.should_simplify || zero_kind!(:simplify)
+    opts.evolution.should_simplify || zero_kind!(:simplify)
     total = sum(w)
     total > 0 || return :do_nothing
     u = rand(rng) * total
@@ -154,14 +154,14 @@ function mutate(tree::Node, kind::Symbol, temperature::Float64, opts::Options,
 end
 
 """
-A fresh random tree of a random size in `1:opts.maxsize` (node count; with
+A fresh random tree of a random size in `1:opts.constraints.maxsize` (node count; with
 binary operators only the size may overshoot by one, then it is redrawn one
 smaller so that the node count never exceeds `maxsize`).
 """
 function randomize_tree(opts::Options, nfeatures::Int, rng::AbstractRNG)::Node
-    nnodes = rand(rng, 1:opts.maxsize)
+    nnodes = rand(rng, 1:opts.constraints.maxsize)
     t = random_tree(nnodes, opts, nfeatures, rng)
-    count_nodes(t) <= opts.maxsize && return t
+    count_nodes(t) <= opts.constraints.maxsize && return t
     return random_tree(nnodes - 1, opts, nfeatures, rng)
 end
 
@@ -170,16 +170,16 @@ Perturb one random constant: multiply or divide it (1/2 each) by
 `m^u`, `u ~ U(0,1)`, `m = 1 + 0.1 + perturbation_factor * temperature`, add
 a Gaussian jitter of standard deviation `0.01 * (perturbation_factor *
 temperature + 0.1)` (so a zero constant can move), and flip its sign with
-probability `opts.probability_negate_constant`.
+probability `opts.evolution.probability_negate_constant`.
 """
 function mutate_constant!(t::Node, temperature::Float64, opts::Options, rng::AbstractRNG)::Node
     c = random_node(is_constant_leaf, t, rng)
     c === nothing && return t
-    scale = opts.perturbation_factor * temperature
+    scale = opts.evolution.perturbation_factor * temperature
     factor = (1.1 + scale)^rand(rng)
     v = rand(rng) < 0.5 ? c.val * factor : c.val / factor
     v += 0.01 * (scale + 0.1) * randn(rng)
-    rand(rng) < opts.probability_negate_constant && (v = -v)
+    rand(rng) < opts.evolution.probability_negate_constant && (v = -v)
     c.val = v
     return t
 end

@@ -1,137 +1,20 @@
-# Protocol between the Python package and the Julia worker: frame encoding,
-# raw float64 arrays, the options message -> `Options` conversion and the
-# fit message -> `Dataset` conversion. See docs/PROTOCOL.md.
-#
-# Frame layout (both directions, all integers little-endian):
-#   bytes 0-3    magic "KSR1"
-#   bytes 4-7    UInt32 J: length of the JSON header
-#   bytes 8-15   UInt64 B: length of the binary payload
-#   J bytes      UTF-8 JSON object with at least "type"
-#   B bytes      payload: the arrays listed in header["arrays"], concatenated
-
-"""Version of the framing and message set; sent in `hello` and `pong`."""
-const PROTOCOL_VERSION = 1
-
-const FRAME_MAGIC = UInt8['K', 'S', 'R', '1']
-
-"""Error for a malformed frame or message (desynchronised stream, bad arrays)."""
-struct ProtocolError <: Exception
-    msg::String
-end
-Base.showerror(io::IO, e::ProtocolError) = print(io, "ProtocolError: ", e.msg)
-
-"""
-    write_frame(io, msg::AbstractDict, payload=UInt8[])
-
-Write one frame and flush. The caller serialises concurrent writers.
-"""
-function write_frame(io::IO, msg::AbstractDict, payload::AbstractVector{UInt8}=UInt8[])
-    header = Vector{UInt8}(codeunits(json_string(msg)))
-    buf = IOBuffer()
-    write(buf, FRAME_MAGIC)
-    write(buf, htol(UInt32(length(header))))
-    write(buf, htol(UInt64(length(payload))))
-    write(buf, header)
-    isempty(payload) || write(buf, payload)
-    write(io, take!(buf))
-    flush(io)
-    return nothing
-end
-
-function _read_exactly(io::IO, n::Integer)
-    n == 0 && return UInt8[]
-    b = read(io, n)
-    length(b) == n && return b
-    isempty(b) && return nothing
-    throw(ProtocolError("stream ended inside a frame ($(length(b)) of $n bytes)"))
-end
-
-"""
-    read_frame(io) -> (msg::Dict{String,Any}, payload::Vector{UInt8}) or `nothing` at EOF
-
-Read one frame. A bad magic or a header that is not a JSON object with a
-string "type" raises `ProtocolError`.
-"""
-function read_frame(io::IO)
-    pre = _read_exactly(io, 16)
-    pre === nothing && return nothing
-    pre[1:4] == FRAME_MAGIC || throw(ProtocolError("bad frame magic $(repr(String(copy(pre[1:4]))))"))
-    jlen = ltoh(reinterpret(UInt32, pre[5:8])[1])
-    blen = ltoh(reinterpret(UInt64, pre[9:16])[1])
-    header = _read_exactly(io, jlen)
-    header === nothing && throw(ProtocolError("stream ended before the frame header"))
-    payload = _read_exactly(io, blen)
-    payload === nothing && throw(ProtocolError("stream ended before the frame payload"))
-    msg = json_parse(header)
-    msg isa Dict{String,Any} || throw(ProtocolError("frame header is not a JSON object"))
-    get(msg, "type", nothing) isa String || throw(ProtocolError("frame header has no string \"type\""))
-    return msg, payload
-end
-
-"""
-    decode_arrays(msg, payload) -> Dict{String,Array{Float64}}
-
-Split `payload` into the float64 arrays described by `msg["arrays"]`
-(a list of `{"name", "dtype": "float64", "shape": [...]}`, in payload order).
-Two-dimensional arrays are column-major (Fortran order), as Julia stores them.
-"""
-function decode_arrays(msg::AbstractDict, payload::Vector{UInt8})
-    specs = get(msg, "arrays", Any[])
-    specs isa Vector || throw(ProtocolError("\"arrays\" must be a list"))
-    out = Dict{String,Array{Float64}}()
-    pos = 0
-    for s in specs
-        s isa Dict{String,Any} || throw(ProtocolError("array spec must be an object"))
-        name = get(s, "name", nothing)
-        name isa String || throw(ProtocolError("array spec without a name"))
-        get(s, "dtype", "float64") == "float64" ||
-            throw(ProtocolError("array $(name): only dtype float64 is supported"))
-        shape = get(s, "shape", nothing)
-        (shape isa Vector && all(x -> x isa Int64 && x >= 0, shape) && 1 <= length(shape) <= 2) ||
-            throw(ProtocolError("array $(name): shape must be a list of 1 or 2 non-negative integers"))
-        count = prod(Int.(shape))
-        nbytes = 8 * count
-        pos + nbytes <= length(payload) ||
-            throw(ProtocolError("array $(name): payload too short ($(length(payload)) bytes)"))
-        v = Vector{Float64}(undef, count)
-        if count > 0
-            raw = reinterpret(Float64, view(payload, pos+1:pos+nbytes))
-            @inbounds for i in 1:count
-                v[i] = ltoh(raw[i])
-            end
-        end
-        pos += nbytes
-        out[name] = length(shape) == 1 ? v : reshape(v, shape[1], shape[2])
-    end
-    pos == length(payload) ||
-        throw(ProtocolError("payload has $(length(payload) - pos) bytes not described by \"arrays\""))
-    return out
-end
-
-"""Encode float64 vectors as a payload plus their `"arrays"` specs (used by tests and tools)."""
-function encode_arrays(pairs::Vector{<:Pair})
-    specs = Any[]
-    buf = IOBuffer()
-    for (name, a) in pairs
-        A = Array{Float64}(a)
-        push!(specs, Dict{String,Any}("name" => String(name), "dtype" => "float64",
-                                      "shape" => collect(size(A))))
-        for x in A
-            write(buf, htol(x))
-        end
-    end
-    return specs, take!(buf)
-end
-
-# ---------------------------------------------------------------- options
+# The options message -> `Options`: validation and conversion of the
+# options object of a `fit` frame (sent by Python, see docs/PROTOCOL.md),
+# including the units keys read into a `DimensionSpec`, and the protocol's
+# view of the option defaults (`option_defaults`, sent in `description`).
 
 const _OPTION_KEYS_SPECIAL = ("binary_operators", "unary_operators", "extra_operator_sources",
     "elementwise_loss_source", "loss", "mutation_weights", "bin_constraints",
     "una_constraints", "nested_constraints",
-    # units: read by dimension_spec_from_dict (dimensions.jl) into Options.dims
+    # units: read by dimension_spec_from_dict (below) into Options.dims
     "X_units", "y_units", "dimensional_constraint_penalty", "dimensionless_constants_only")
-# Fields that are never set directly from the message.
-const _OPTION_FIELDS_INTERNAL = (:ops, :custom_loss)
+# Flat option names that are never set directly from the message: set from
+# the special keys above.
+const _OPTION_NAMES_NOT_PLAIN = (:custom_loss, :dims, :loss, :mutation_weights, :bin_constraints,
+    :una_constraints, :nested_constraints)
+
+"""Per-operator lists: `null` in the message means the default (one entry per operator)."""
+const _PER_OPERATOR_OPTIONS = (:complexity_of_binops, :complexity_of_unaops)
 
 function _string_list(d::AbstractDict, key::String, default::Vector{String})
     haskey(d, key) || return copy(default)
@@ -164,7 +47,7 @@ function _as_bool(key::String, v)
     throw(ArgumentError("option $(key) must be true or false, got $(repr(v))"))
 end
 
-"""Convert one JSON value to the type of `Options` field `key` (clear errors)."""
+"""Convert one JSON value to the type `T` of flat option `key` (clear errors)."""
 function _convert_option(key::String, T::Type, v)
     if T === Int
         return _as_int(key, v)
@@ -208,6 +91,65 @@ function _kind(key::String, k)
     return i
 end
 
+# ---------------------------------------------------------------- units
+
+"""Keys of the options message that `dimension_spec_from_dict` reads."""
+const DIMENSION_OPTION_KEYS = ("X_units", "y_units", "dimensional_constraint_penalty",
+                               "dimensionless_constants_only")
+
+function _dim_vector(key::String, v)
+    (v isa Vector && length(v) == NBASE_UNITS) || throw(ArgumentError(
+        "option $(key) must be a list of $(NBASE_UNITS) exponents over ($(join(BASE_UNIT_NAMES, ", "))), got $(repr(v))"))
+    try
+        return Dim(v)
+    catch err
+        err isa ArgumentError || rethrow()
+        throw(ArgumentError("option $(key): $(err.msg)"))
+    end
+end
+
+"""
+    dimension_spec_from_dict(d, nfeatures, ops) -> DimensionSpec or nothing
+
+Read the units from the options message: "X_units" (one list of 5 exponents
+over m, s, kg, T, V per feature), optional "y_units" (5 exponents or null),
+"dimensional_constraint_penalty" (number >= 0, default 1000; null = default)
+and "dimensionless_constants_only" (bool, default false). Returns `nothing`
+when "X_units" is absent or null (no dimensional analysis); the other keys
+without "X_units" are an error. Malformed values raise an `ArgumentError`
+naming the key.
+"""
+function dimension_spec_from_dict(d::AbstractDict, nfeatures::Int, ops::OperatorSet)
+    xu = get(d, "X_units", nothing)
+    if xu === nothing
+        for k in DIMENSION_OPTION_KEYS[2:end]
+            get(d, k, nothing) === nothing || throw(ArgumentError(
+                "option $(k) given without X_units: dimensional analysis needs the units of the features"))
+        end
+        return nothing
+    end
+    (xu isa Vector && length(xu) == nfeatures) || throw(ArgumentError(
+        "option X_units must be a list with one unit (5 exponents) per feature ($(nfeatures)), got $(repr(xu))"))
+    xdims = Dim[_dim_vector("X_units[$(j)]", u) for (j, u) in enumerate(xu)]
+    yu = get(d, "y_units", nothing)
+    ydim = yu === nothing ? nothing : _dim_vector("y_units", yu)
+    pen = get(d, "dimensional_constraint_penalty", nothing)
+    penalty = if pen === nothing
+        DEFAULT_DIMENSION_PENALTY
+    else
+        (pen isa Real && !(pen isa Bool) && isfinite(pen) && pen >= 0) || throw(ArgumentError(
+            "option dimensional_constraint_penalty must be a finite number >= 0, got $(repr(pen))"))
+        Float64(pen)
+    end
+    dco = get(d, "dimensionless_constants_only", false)
+    dco === nothing && (dco = false)
+    dco isa Bool || throw(ArgumentError(
+        "option dimensionless_constants_only must be true or false, got $(repr(dco))"))
+    return DimensionSpec(xdims, ydim, ops; penalty=penalty, constants_dimensionless=dco)
+end
+
+# ---------------------------------------------------------------- options
+
 """
     options_from_dict(d, nfeatures) -> Options
 
@@ -223,9 +165,10 @@ unlimited), "una_constraints" (one max per unary operator),
 kind "unary"/"binary" or 1/2, op a name or 1-based index), "X_units",
 "y_units", "dimensional_constraint_penalty", "dimensionless_constants_only"
 (dimensional analysis: see `dimension_spec_from_dict`; sets `dims`). Every other key
-must be an `Options` field name; values are converted to the field type
-(null for a float field means NaN). Unknown keys raise an `ArgumentError`
-naming them.
+must be a flat option name (see julia/core/options.jl and `option_defaults`);
+values are converted to the option's type (null for a float option means
+NaN, for a per-operator list the default). Unknown keys raise an
+`ArgumentError` naming them.
 """
 function options_from_dict(d::AbstractDict, nfeatures::Int)::Options
     nfeatures >= 1 || throw(ArgumentError("nfeatures must be >= 1, got $(nfeatures)"))
@@ -238,10 +181,10 @@ function options_from_dict(d::AbstractDict, nfeatures::Int)::Options
     for (k, v) in d
         k in _OPTION_KEYS_SPECIAL && continue
         s = Symbol(k)
-        (hasfield(Options, s) && !(s in _OPTION_FIELDS_INTERNAL) && s !== :mutation_weights &&
-         s !== :bin_constraints && s !== :una_constraints && s !== :nested_constraints) ||
+        (option_group(s) !== nothing && !(s in _OPTION_NAMES_NOT_PLAIN)) ||
             throw(ArgumentError("unknown option $(repr(k))"))
-        kw[s] = _convert_option(k, fieldtype(Options, s), v)
+        (v === nothing && s in _PER_OPERATOR_OPTIONS) && continue
+        kw[s] = _convert_option(k, option_type(s), v)
     end
     for key in ("complexity_of_binops", "complexity_of_unaops")
         s = Symbol(key)
@@ -271,14 +214,14 @@ function options_from_dict(d::AbstractDict, nfeatures::Int)::Options
     if haskey(d, "mutation_weights") && d["mutation_weights"] !== nothing
         mw = d["mutation_weights"]
         mw isa AbstractDict || throw(ArgumentError("option mutation_weights must be an object name => weight"))
-        w = Dict{Symbol,Float64}(DEFAULT_MUTATION_WEIGHTS)
+        w = weight_vector(MutationWeights())
         for (name, val) in mw
-            s = Symbol(name)
-            s in MUTATION_KINDS || throw(ArgumentError(
+            i = findfirst(isequal(Symbol(name)), MUTATION_KINDS)
+            i === nothing && throw(ArgumentError(
                 "unknown mutation kind $(repr(name)); known: $(join(String.(collect(MUTATION_KINDS)), ", "))"))
-            w[s] = _as_float("mutation_weights.$(name)", val)
+            w[i] = _as_float("mutation_weights.$(name)", val)
         end
-        kw[:mutation_weights] = Float64[w[k] for k in MUTATION_KINDS]
+        kw[:mutation_weights] = MutationWeights(w)
     end
 
     # constraints
@@ -311,33 +254,35 @@ function options_from_dict(d::AbstractDict, nfeatures::Int)::Options
              _as_int("nested_constraints", e[5]))
         end
     end
-    if any(k -> haskey(d, k), ("X_units", "y_units", "dimensional_constraint_penalty",
-                                "dimensionless_constants_only"))
+    if any(k -> haskey(d, k), DIMENSION_OPTION_KEYS)
         dims = dimension_spec_from_dict(d, nfeatures, ops)
         dims === nothing || (kw[:dims] = dims)
     end
     return Options(ops, kw)
 end
 
-# ---------------------------------------------------------------- data
+# ---------------------------------------------------------------- defaults
 
 """
-    dataset_from_fit(msg, payload) -> Dataset
+    option_defaults() -> Dict{String,Any}
 
-Build the `Dataset` of a `fit` message: arrays "X" (nrows x nfeatures,
-column-major), "y" (nrows) and optional "weights" (nrows), plus
-"variable_names".
+Every flat option name that the options message accepts as a plain key
+(not the operator lists, constraints, mutation weights, custom-loss source
+or units keys), with its default as a JSON-able value: `loss` as a string
+("L2"), a float that is unset by default (`early_stop_condition`, NaN in
+the engine) as `nothing` (JSON null, which the message reads back as
+unset), and the per-operator lists `complexity_of_binops` /
+`complexity_of_unaops` as `nothing` (their default, 1 per operator, depends
+on the operator set; null in the message means that default). The result is
+itself a valid options message.
 """
-function dataset_from_fit(msg::AbstractDict, payload::Vector{UInt8})
-    arrays = decode_arrays(msg, payload)
-    haskey(arrays, "X") || throw(ProtocolError("fit message without array X"))
-    haskey(arrays, "y") || throw(ProtocolError("fit message without array y"))
-    X = arrays["X"]
-    X isa Matrix{Float64} || throw(ProtocolError("X must be two-dimensional"))
-    y = arrays["y"]
-    y isa Vector{Float64} || throw(ProtocolError("y must be one-dimensional"))
-    w = get(arrays, "weights", Float64[])
-    w isa Vector{Float64} || throw(ProtocolError("weights must be one-dimensional"))
-    names = _string_list(msg, "variable_names", String[])
-    return Dataset(X, y, w; varnames=names)
+function option_defaults()::Dict{String,Any}
+    ops = build_operator_set(String[], String[])
+    out = Dict{String,Any}()
+    for name in flat_option_names()
+        name in _OPTION_NAMES_NOT_PLAIN && name !== :loss && continue
+        v = name in _PER_OPERATOR_OPTIONS ? nothing : option_default(name, ops)
+        out[String(name)] = v isa Symbol ? String(v) : (v isa AbstractFloat && isnan(v)) ? nothing : v
+    end
+    return out
 end

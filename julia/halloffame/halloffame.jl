@@ -1,6 +1,8 @@
 # Hall of fame: the best member per complexity seen anywhere in the search,
 # the Pareto front extracted from it, the score column
-# (-d log(loss) / d complexity), and export as protocol records.
+# (-d log(loss) / d complexity), and the front as reported (`FrontEntry`,
+# with the standard errors of the constants). julia/io/records.jl turns
+# front entries into protocol records.
 
 mutable struct HallOfFame
     members::Vector{Union{Nothing,PopMember}}   # index = complexity
@@ -54,19 +56,35 @@ function front_scores(front::Vector{PopMember})::Vector{Float64}
     return s
 end
 
-"""Protocol records (docs/PROTOCOL.md) for the Pareto front, with constant standard errors."""
-function hof_records(hof::HallOfFame, data::Dataset, opts::Options; uncertainties::Bool=true)
+"""
+One formula of the reported Pareto front: its tree (owned by the hall of
+fame: do not modify), complexity, loss, score (`front_scores`) and the
+standard errors of its constants in prefix order (`NaN` where unknown or
+not computed).
+"""
+struct FrontEntry
+    tree::Node
+    complexity::Int
+    loss::Float64
+    score::Float64
+    constants_stderr::Vector{Float64}
+end
+
+"""
+    front_entries(hof, data, opts; uncertainties=true) -> Vector{FrontEntry}
+
+The Pareto front of `hof` above the rounding-noise floor, with scores and,
+when `uncertainties`, the standard errors of the constants
+(`constant_uncertainties`; otherwise all `NaN`).
+"""
+function front_entries(hof::HallOfFame, data::Dataset, opts::Options; uncertainties::Bool=true)
     front = pareto_front(hof; noise_floor=FRONT_NOISE_FLOOR * data.baseline_loss)
     scores = front_scores(front)
-    recs = Vector{Dict{String,Any}}()
+    entries = Vector{FrontEntry}()
     for (m, s) in zip(front, scores)
-        codes, consts = encode_tree(m.tree)
-        se = uncertainties && !isempty(consts) ? constant_uncertainties(m.tree, data, opts) :
-             fill(NaN, length(consts))
-        push!(recs, Dict{String,Any}(
-            "complexity" => m.complexity, "loss" => m.loss, "score" => s,
-            "equation" => string_tree(m.tree, opts.ops; varnames=data.varnames),
-            "codes" => codes, "constants" => consts, "constants_stderr" => se))
+        k = count_constants(m.tree)
+        se = uncertainties && k > 0 ? constant_uncertainties(m.tree, data, opts) : fill(NaN, k)
+        push!(entries, FrontEntry(m.tree, m.complexity, m.loss, s, se))
     end
-    return recs
+    return entries
 end

@@ -41,13 +41,13 @@ function simplify_tree(tree::Node, opts::Options)::Node
     return simplify_node!(copy_tree(tree), opts, SimplifyOps(opts.ops))
 end
 
-function simplify_node!(n::Node, opts::Options, so::SimplifyOps)::Node
+function simplify_node!(n::Node, opts::Options, simplify_ops::SimplifyOps)::Node
     n.degree == 0 && return n
-    n.l = simplify_node!(n.l, opts, so)
-    n.degree == 2 && (n.r = simplify_node!(n.r, opts, so))
+    n.l = simplify_node!(n.l, opts, simplify_ops)
+    n.degree == 2 && (n.r = simplify_node!(n.r, opts, simplify_ops))
     # Each accepted rewrite removes at least one node, so this terminates.
     while n.degree >= 1
-        m = rewrite(n, opts, so)
+        m = rewrite(n, opts, simplify_ops)
         m === nothing && break
         n = m
     end
@@ -57,10 +57,10 @@ end
 is_const_val(n::Node, v::Float64) = n.degree == 0 && n.isconst && n.val == v
 
 """One rewrite of node `n` (children already simplified), or `nothing`."""
-function rewrite(n::Node, opts::Options, so::SimplifyOps)::Union{Node,Nothing}
+function rewrite(n::Node, opts::Options, simplify_ops::SimplifyOps)::Union{Node,Nothing}
     f = fold_constants(n, opts)
     f === nothing || return f
-    cand = n.degree == 1 ? rewrite_unary(n, so) : rewrite_binary(n, so)
+    cand = n.degree == 1 ? rewrite_unary(n, simplify_ops) : rewrite_binary(n, simplify_ops)
     cand === nothing && return nothing
     return compute_complexity(cand, opts) <= compute_complexity(n, opts) ? cand : nothing
 end
@@ -92,34 +92,34 @@ function fold_constants(n::Node, opts::Options)::Union{Node,Nothing}
     return const_node(Float64(v))
 end
 
-function rewrite_unary(n::Node, so::SimplifyOps)::Union{Node,Nothing}
-    if so.neg != 0 && n.op == so.neg && n.l.degree == 1 && n.l.op == so.neg
+function rewrite_unary(n::Node, simplify_ops::SimplifyOps)::Union{Node,Nothing}
+    if simplify_ops.neg != 0 && n.op == simplify_ops.neg && n.l.degree == 1 && n.l.op == simplify_ops.neg
         return n.l.l                                   # neg(neg(x))
     end
     return nothing
 end
 
-function rewrite_binary(n::Node, so::SimplifyOps)::Union{Node,Nothing}
+function rewrite_binary(n::Node, simplify_ops::SimplifyOps)::Union{Node,Nothing}
     op = Int(n.op); l = n.l; r = n.r
-    isneg(m::Node) = so.neg != 0 && m.degree == 1 && m.op == so.neg
-    if op == so.add
+    isneg(m::Node) = simplify_ops.neg != 0 && m.degree == 1 && m.op == simplify_ops.neg
+    if op == simplify_ops.add
         is_const_val(r, 0.0) && return l
         is_const_val(l, 0.0) && return r
-        (isneg(r) && so.sub != 0) && return binary_node(so.sub, l, r.l)   # x + neg(y)
-        return merge_additive(n, so)
-    elseif op == so.sub
+        (isneg(r) && simplify_ops.sub != 0) && return binary_node(simplify_ops.sub, l, r.l)   # x + neg(y)
+        return merge_additive(n, simplify_ops)
+    elseif op == simplify_ops.sub
         is_const_val(r, 0.0) && return l
         tree_equal(l, r) && return const_node(0.0)
-        (isneg(r) && so.add != 0) && return binary_node(so.add, l, r.l)   # x - neg(y)
-        return merge_additive(n, so)
-    elseif op == so.mul
+        (isneg(r) && simplify_ops.add != 0) && return binary_node(simplify_ops.add, l, r.l)   # x - neg(y)
+        return merge_additive(n, simplify_ops)
+    elseif op == simplify_ops.mul
         is_const_val(r, 1.0) && return l
         is_const_val(l, 1.0) && return r
-        return merge_multiplicative(n, so)
-    elseif op == so.div
+        return merge_multiplicative(n, simplify_ops)
+    elseif op == simplify_ops.div
         is_const_val(r, 1.0) && return l
         (tree_equal(l, r) && !is_const_val(l, 0.0)) && return const_node(1.0)
-        return merge_multiplicative(n, so)
+        return merge_multiplicative(n, simplify_ops)
     end
     return nothing
 end
@@ -130,30 +130,30 @@ is_const_leaf(n::Node) = n.degree == 0 && n.isconst
 If `n` is `x ∘ c` or `c ∘ x` for ∘ in (+, -) with `x` not a constant, return
 `(s, x, k)` such that `n == s*x + k`; otherwise `nothing`.
 """
-function affine_parts(n::Node, so::SimplifyOps)
+function affine_parts(n::Node, simplify_ops::SimplifyOps)
     n.degree == 2 || return nothing
     lc = is_const_leaf(n.l); rc = is_const_leaf(n.r)
     lc == rc && return nothing
-    if n.op == so.add
+    if n.op == simplify_ops.add
         return rc ? (1, n.l, n.r.val) : (1, n.r, n.l.val)
-    elseif n.op == so.sub
+    elseif n.op == simplify_ops.sub
         return rc ? (1, n.l, -n.r.val) : (-1, n.r, n.l.val)
     end
     return nothing
 end
 
 """`(a ± b)` with one side constant whose other side is affine: merge the constants."""
-function merge_additive(n::Node, so::SimplifyOps)::Union{Node,Nothing}
+function merge_additive(n::Node, simplify_ops::SimplifyOps)::Union{Node,Nothing}
     if is_const_leaf(n.r) && !is_const_leaf(n.l)
-        parts = affine_parts(n.l, so); c2 = n.r.val; inner_left = true
+        parts = affine_parts(n.l, simplify_ops); c2 = n.r.val; inner_left = true
     elseif is_const_leaf(n.l) && !is_const_leaf(n.r)
-        parts = affine_parts(n.r, so); c2 = n.l.val; inner_left = false
+        parts = affine_parts(n.r, simplify_ops); c2 = n.l.val; inner_left = false
     else
         return nothing
     end
     parts === nothing && return nothing
     s, x, k = parts
-    if n.op == so.add
+    if n.op == simplify_ops.add
         s2 = s; k2 = k + c2
     elseif inner_left                 # (s*x + k) - c2
         s2 = s; k2 = k - c2
@@ -162,12 +162,12 @@ function merge_additive(n::Node, so::SimplifyOps)::Union{Node,Nothing}
     end
     isfinite(k2) || return nothing
     if s2 == 1
-        so.add != 0 && return binary_node(so.add, x, const_node(k2))
-        so.sub != 0 && return binary_node(so.sub, x, const_node(-k2))
+        simplify_ops.add != 0 && return binary_node(simplify_ops.add, x, const_node(k2))
+        simplify_ops.sub != 0 && return binary_node(simplify_ops.sub, x, const_node(-k2))
         return nothing
     else
-        so.sub != 0 || return nothing
-        return binary_node(so.sub, const_node(k2), x)
+        simplify_ops.sub != 0 || return nothing
+        return binary_node(simplify_ops.sub, const_node(k2), x)
     end
 end
 
@@ -175,30 +175,30 @@ end
 If `n` is `x*c`, `c*x`, `x/c` or `c/x` with `x` not a constant, return
 `(p, x, k)` such that `n == k * x^p` (p = ±1); otherwise `nothing`.
 """
-function power_parts(n::Node, so::SimplifyOps)
+function power_parts(n::Node, simplify_ops::SimplifyOps)
     n.degree == 2 || return nothing
     lc = is_const_leaf(n.l); rc = is_const_leaf(n.r)
     lc == rc && return nothing
-    if n.op == so.mul
+    if n.op == simplify_ops.mul
         return rc ? (1, n.l, n.r.val) : (1, n.r, n.l.val)
-    elseif n.op == so.div
+    elseif n.op == simplify_ops.div
         return rc ? (1, n.l, 1.0 / n.r.val) : (-1, n.r, n.l.val)
     end
     return nothing
 end
 
 """`(a * b)` or `(a / b)` with one side constant and the other `k*x^±1`: merge the constants."""
-function merge_multiplicative(n::Node, so::SimplifyOps)::Union{Node,Nothing}
+function merge_multiplicative(n::Node, simplify_ops::SimplifyOps)::Union{Node,Nothing}
     if is_const_leaf(n.r) && !is_const_leaf(n.l)
-        parts = power_parts(n.l, so); c2 = n.r.val; inner_left = true
+        parts = power_parts(n.l, simplify_ops); c2 = n.r.val; inner_left = true
     elseif is_const_leaf(n.l) && !is_const_leaf(n.r)
-        parts = power_parts(n.r, so); c2 = n.l.val; inner_left = false
+        parts = power_parts(n.r, simplify_ops); c2 = n.l.val; inner_left = false
     else
         return nothing
     end
     parts === nothing && return nothing
     p, x, k = parts
-    if n.op == so.mul
+    if n.op == simplify_ops.mul
         p2 = p; k2 = k * c2
     elseif inner_left                 # (k*x^p) / c2
         p2 = p; k2 = k / c2
@@ -207,11 +207,11 @@ function merge_multiplicative(n::Node, so::SimplifyOps)::Union{Node,Nothing}
     end
     (isfinite(k2) && k2 != 0.0) || return nothing
     if p2 == 1
-        so.mul != 0 && return binary_node(so.mul, const_node(k2), x)
-        so.div != 0 && return binary_node(so.div, x, const_node(1.0 / k2))
+        simplify_ops.mul != 0 && return binary_node(simplify_ops.mul, const_node(k2), x)
+        simplify_ops.div != 0 && return binary_node(simplify_ops.div, x, const_node(1.0 / k2))
         return nothing
     else
-        so.div != 0 || return nothing
-        return binary_node(so.div, const_node(k2), x)
+        simplify_ops.div != 0 || return nothing
+        return binary_node(simplify_ops.div, const_node(k2), x)
     end
 end

@@ -1,0 +1,287 @@
+# Options of one search: every knob the engine reads, grouped by concern, with
+# each default written once (in the keyword definitions below).
+#
+# The engine reads `opts.<group>.<name>`; the group fields carry the FLAT
+# option names of the protocol (`maxsize`, `optimizer_iterations`, ...), so
+# `Options(ops, settings)` routes each flat name to its group by field name.
+# The protocol (julia/io/options_message.jl) builds an Options from the
+# validated options message sent by Python.
+
+"""Size and shape limits of a candidate tree (checked by `check_constraints`)."""
+Base.@kwdef struct Constraints
+    maxsize::Int = 20                          # largest complexity
+    maxdepth::Int = 0                          # deepest tree; <= 0: maxsize
+    # per binary operator: (max complexity of left arg, of right arg); -1 = unlimited
+    bin_constraints::Vector{Tuple{Int,Int}} = Tuple{Int,Int}[]
+    # per unary operator: max complexity of the argument; -1 = unlimited
+    una_constraints::Vector{Int} = Int[]
+    # (outer kind, outer op, inner kind, inner op, max nesting count); kind 1 = unary, 2 = binary
+    nested_constraints::Vector{NTuple{5,Int}} = NTuple{5,Int}[]
+end
+
+"""Complexity of each kind of node (`compute_complexity`)."""
+Base.@kwdef struct ComplexityCosts
+    complexity_of_binops::Vector{Int} = Int[]  # per binary operator
+    complexity_of_unaops::Vector{Int} = Int[]  # per unary operator
+    complexity_of_constants::Int = 1
+    complexity_of_variables::Int = 1
+end
+
+"""Per-operator defaults: they depend on the operator set, so `Options` fills them in."""
+function per_operator_defaults(ops::OperatorSet)::Dict{Symbol,Any}
+    nb = length(ops.binops); nu = length(ops.unaops)
+    return Dict{Symbol,Any}(
+        :complexity_of_binops => fill(1, nb), :complexity_of_unaops => fill(1, nu),
+        :bin_constraints => fill((-1, -1), nb), :una_constraints => fill(-1, nu))
+end
+
+"""Shape of the evolution: populations, cycles, crossover and mutation details."""
+Base.@kwdef struct Evolution
+    populations::Int = 15
+    population_size::Int = 33
+    ncycles_per_iteration::Int = 300
+    crossover_probability::Float64 = 0.066
+    perturbation_factor::Float64 = 0.076
+    probability_negate_constant::Float64 = 0.01
+    should_simplify::Bool = true
+end
+
+"""Tournament selection, parsimony and simulated-annealing acceptance."""
+Base.@kwdef struct Selection
+    tournament_selection_n::Int = 15
+    tournament_selection_p::Float64 = 0.982
+    parsimony::Float64 = 0.0032
+    adaptive_parsimony_scaling::Float64 = 20.0
+    use_frequency::Bool = true
+    annealing::Bool = true
+    alpha::Float64 = 0.1
+end
+
+"""Relative weight of each mutation kind; `MUTATION_KINDS` is the order of these fields."""
+Base.@kwdef struct MutationWeights
+    mutate_constant::Float64 = 0.048
+    mutate_operator::Float64 = 0.47
+    swap_operands::Float64 = 0.1
+    add_node::Float64 = 0.79
+    insert_node::Float64 = 5.1
+    delete_node::Float64 = 1.7
+    rotate_tree::Float64 = 0.3
+    randomize::Float64 = 0.00023
+    simplify::Float64 = 0.0020
+    optimize::Float64 = 0.0
+    do_nothing::Float64 = 0.21
+end
+
+"""Names of the mutation kinds, in the order of the fields of `MutationWeights`."""
+const MUTATION_KINDS = fieldnames(MutationWeights)
+
+"""The weights as a vector aligned with `MUTATION_KINDS` (a new vector)."""
+weight_vector(mw::MutationWeights)::Vector{Float64} = Float64[getfield(mw, i) for i in 1:nfields(mw)]
+
+"""Weights from a vector aligned with `MUTATION_KINDS`."""
+function MutationWeights(w::AbstractVector{<:Real})
+    length(w) == length(MUTATION_KINDS) ||
+        throw(ArgumentError("mutation_weights must have $(length(MUTATION_KINDS)) entries"))
+    return MutationWeights((Float64(x) for x in w)...)
+end
+
+"""Weights from kind => weight pairs (Symbol or String keys) merged over the defaults."""
+function MutationWeights(d::AbstractDict)
+    w = weight_vector(MutationWeights())
+    for (name, val) in d
+        i = findfirst(isequal(Symbol(name)), MUTATION_KINDS)
+        i === nothing && throw(ArgumentError(
+            "unknown mutation kind $(repr(name)); known: $(join(String.(collect(MUTATION_KINDS)), ", "))"))
+        w[i] = Float64(val)
+    end
+    return MutationWeights(w)
+end
+
+"""Constant fitting of members during the search (julia/constants/)."""
+Base.@kwdef struct ConstantFitting
+    optimize_probability::Float64 = 0.14   # per member and iteration
+    optimizer_iterations::Int = 8          # per run
+    optimizer_nrestarts::Int = 2           # runs from perturbed starts after the first
+end
+
+"""Exchange of members between populations and from the hall of fame after each iteration."""
+Base.@kwdef struct Migration
+    fraction_replaced::Float64 = 0.00036      # by migrants from the best of all populations
+    fraction_replaced_hof::Float64 = 0.035    # by migrants from the hall of fame
+    topn::Int = 12                            # best members per population in the migrant pool
+end
+
+"""Seeding of the populations with all distinct small expressions (julia/evolution/enumeration.jl)."""
+Base.@kwdef struct EnumerationSeeding
+    enumerate_max_complexity::Int = 7         # up to this complexity (0: off)
+    enumerate_max_candidates::Int = 50000     # ... but at most this many distinct expressions
+    enumerate_time_budget::Float64 = 5.0      # ... and at most this many seconds (ignored when deterministic)
+end
+
+"""The loss a candidate is scored with (julia/evaluation/losses.jl)."""
+Base.@kwdef struct Objective
+    loss::Symbol = :L2                        # :L2, :L1, :Huber, :custom
+    huber_delta::Float64 = 1.0
+    custom_loss::Any = nothing                # f(prediction, target) -> Real elementwise, or nothing
+end
+
+"""Stopping rules, reproducibility and reporting of one run."""
+Base.@kwdef struct RunControl
+    niterations::Int = 40
+    timeout_in_seconds::Float64 = 0.0         # <= 0: none
+    max_evals::Int = 0                        # <= 0: none
+    early_stop_condition::Float64 = NaN       # loss threshold; NaN: none
+    seed::Int = 0
+    deterministic::Bool = false               # seeded and independent of timing
+    progress_interval::Float64 = 0.5          # seconds between progress reports
+end
+
+"""
+    Options
+
+Every setting of one search: the operator set and one sub-struct per
+concern (see each type). Mutable so that it is passed by reference through
+the engine's function barriers; the engine never modifies an `Options` it
+is given (a variant is a `copy` with a group replaced).
+"""
+mutable struct Options
+    ops::OperatorSet
+    constraints::Constraints
+    complexity::ComplexityCosts
+    evolution::Evolution
+    selection::Selection
+    mutation_weights::MutationWeights
+    constant_fitting::ConstantFitting
+    migration::Migration
+    enumeration::EnumerationSeeding
+    objective::Objective
+    control::RunControl
+    # offer a*f, f + b, a*f + b of each candidate f to the hall of fame (julia/search/scaled_variants.jl)
+    linear_scaling::Bool
+    # dimensional analysis (julia/dimensions/): nothing, or the DimensionSpec of the
+    # features and target with the penalty for inconsistent candidates
+    dims::Any
+end
+
+"""The grouped fields of `Options` and their types; the flat names are the fields of each type."""
+const OPTION_GROUPS = (:constraints => Constraints, :complexity => ComplexityCosts,
+    :evolution => Evolution, :selection => Selection, :constant_fitting => ConstantFitting,
+    :migration => Migration, :enumeration => EnumerationSeeding, :objective => Objective,
+    :control => RunControl)
+
+"""Flat names that are whole fields of `Options` (not inside a group), with their defaults."""
+const TOP_LEVEL_OPTION_DEFAULTS = (linear_scaling = false, dims = nothing)
+
+"""
+    option_group(name) -> Symbol or nothing
+
+The field of `Options` that holds flat option `name`: a group
+(`:constraints`, ...), `name` itself for a top-level field
+(`:mutation_weights`, `:linear_scaling`, `:dims`), or `nothing` if unknown.
+"""
+function option_group(name::Symbol)
+    (name === :mutation_weights || haskey(TOP_LEVEL_OPTION_DEFAULTS, name)) && return name
+    for (field, G) in OPTION_GROUPS
+        name in fieldnames(G) && return field
+    end
+    return nothing
+end
+
+"""Every flat option name, in group order (mutation weights, linear scaling and dims last)."""
+flat_option_names()::Vector{Symbol} =
+    Symbol[[k for (_, G) in OPTION_GROUPS for k in fieldnames(G)]..., :mutation_weights,
+           keys(TOP_LEVEL_OPTION_DEFAULTS)...]
+
+"""The type a flat option's value is converted to (its field type)."""
+function option_type(name::Symbol)::Type
+    g = option_group(name)
+    g === nothing && throw(ArgumentError("unknown option $(name)"))
+    g === name && return fieldtype(Options, name)
+    return fieldtype(fieldtype(Options, g), name)
+end
+
+"""
+    option_default(name, ops) -> value
+
+The default of flat option `name` (per-operator lists for operator set `ops`).
+"""
+function option_default(name::Symbol, ops::OperatorSet)
+    pod = per_operator_defaults(ops)
+    haskey(pod, name) && return pod[name]
+    g = option_group(name)
+    g === nothing && throw(ArgumentError("unknown option $(name)"))
+    g === :mutation_weights && return MutationWeights()
+    g === name && return TOP_LEVEL_OPTION_DEFAULTS[name]
+    return getfield(fieldtype(Options, g)(), name)
+end
+
+"""A group of type `G` from its defaults overridden by the flat settings that name its fields."""
+function build_group(::Type{G}, settings::Dict{Symbol,Any}) where {G}
+    d = G()
+    vals = Any[haskey(settings, k) ? convert(fieldtype(G, k), settings[k]) : getfield(d, k)
+               for k in fieldnames(G)]
+    return G(vals...)
+end
+
+Options(ops::OperatorSet; kwargs...) = Options(ops, Dict{Symbol,Any}(kwargs))
+
+"""
+    Options(ops, settings::Dict{Symbol,Any})
+
+Defaults overridden by `settings`, keyed by FLAT option name (`:maxsize`,
+`:optimizer_iterations`, `:timeout_in_seconds`, ...; see the groups above),
+each routed to its group. `:mutation_weights` takes a `MutationWeights`, a
+vector aligned with `MUTATION_KINDS`, or a kind => weight dictionary merged
+over the defaults. Unknown names raise an `ArgumentError`. The protocol uses
+this form: one compiled method whatever the set of keys (splatting a Dict as
+keywords compiles a new method for every distinct key set).
+"""
+function Options(ops::OperatorSet, settings::Dict{Symbol,Any})
+    for k in keys(settings)
+        option_group(k) === nothing && throw(ArgumentError("unknown option $(k)"))
+    end
+    s = merge(per_operator_defaults(ops), settings)
+    vals = Any[ops]
+    for f in fieldnames(Options)[2:end]
+        if f === :mutation_weights
+            mw = get(settings, :mutation_weights, MutationWeights())
+            push!(vals, mw isa MutationWeights ? mw : MutationWeights(mw))
+        elseif haskey(TOP_LEVEL_OPTION_DEFAULTS, f)
+            push!(vals, convert(fieldtype(Options, f), get(settings, f, TOP_LEVEL_OPTION_DEFAULTS[f])))
+        else
+            push!(vals, build_group(fieldtype(Options, f), s))
+        end
+    end
+    o = Options(vals...)
+    c = o.constraints
+    if c.maxdepth <= 0
+        o.constraints = Constraints(c.maxsize, c.maxsize, c.bin_constraints, c.una_constraints,
+                                    c.nested_constraints)
+    end
+    validate_options(o)
+    return o
+end
+
+"""A copy of `o` sharing its groups (which are immutable)."""
+Base.copy(o::Options) = Options((getfield(o, f) for f in fieldnames(Options))...)
+
+function validate_options(o::Options)
+    c = o.constraints; e = o.evolution; en = o.enumeration
+    c.maxsize >= 1 || throw(ArgumentError("maxsize must be >= 1, got $(c.maxsize)"))
+    e.populations >= 1 || throw(ArgumentError("populations must be >= 1"))
+    e.population_size >= 2 || throw(ArgumentError("population_size must be >= 2"))
+    o.selection.tournament_selection_n >= 1 || throw(ArgumentError("tournament_selection_n must be >= 1"))
+    o.selection.tournament_selection_n <= e.population_size ||
+        throw(ArgumentError("tournament_selection_n must be <= population_size"))
+    all(>=(0), weight_vector(o.mutation_weights)) || throw(ArgumentError("mutation weights must be >= 0"))
+    o.objective.loss in (:L2, :L1, :Huber, :custom) || throw(ArgumentError("unknown loss $(o.objective.loss)"))
+    en.enumerate_max_complexity >= 0 ||
+        throw(ArgumentError("enumerate_max_complexity must be >= 0 (0 = no enumeration), got $(en.enumerate_max_complexity)"))
+    en.enumerate_max_candidates >= 1 ||
+        throw(ArgumentError("enumerate_max_candidates must be >= 1, got $(en.enumerate_max_candidates)"))
+    en.enumerate_time_budget >= 0 ||
+        throw(ArgumentError("enumerate_time_budget must be >= 0 seconds, got $(en.enumerate_time_budget)"))
+    o.objective.loss == :custom && o.objective.custom_loss === nothing &&
+        throw(ArgumentError("custom loss needs a function"))
+    return o
+end

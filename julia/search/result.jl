@@ -1,0 +1,34 @@
+# What a search reports, as typed values: `SearchProgress` (passed to the
+# `on_progress` callback while it runs) and `SearchResult` (its outcome).
+# julia/io/records.jl turns them into protocol messages.
+
+"""
+A progress report of `run_search`: iterations done (`iteration`, 0 before
+the first) of `niterations`, candidate evaluations so far (`evals`) and
+their rate, seconds since the start (`elapsed`), the lowest loss in the hall
+of fame (`best_loss`, Inf when empty) and the current Pareto front (without
+standard errors).
+"""
+struct SearchProgress
+    iteration::Int
+    niterations::Int
+    evals::Int
+    evals_per_second::Float64
+    elapsed::Float64
+    best_loss::Float64
+    front::Vector{FrontEntry}
+end
+
+"""
+Outcome of `run_search`: the Pareto front (with the standard errors of the
+constants), why the search ended (`stop_reason`: "niterations", "timeout",
+"max_evals", "early_stop_condition" or "interrupted"), iterations done,
+candidate evaluations and seconds taken.
+"""
+struct SearchResult
+    front::Vector{FrontEntry}
+    stop_reason::String
+    iterations::Int
+    evals::Int
+    elapsed::Float64
+end

@@ -1,0 +1,287 @@
+"""The one declaration of every ``SymbolicRegressor`` option.
+
+Each :class:`Option` row gives the name, the default, the accepted values
+(type and range), the group it belongs to and its meaning. From this table
+are derived:
+
+- the estimator's constructor signature and docstring
+  (:mod:`keplersr.estimator`),
+- the validation of every value in ``fit`` (:meth:`Option.validate`: a
+  ``ValueError`` naming the option, before Julia is touched),
+- the engine's options message (:mod:`keplersr.options.engine_message`; the
+  ``engine`` field says how a value travels),
+- the ``keplersr fit`` command-line flags (:mod:`keplersr.cli`),
+- the system-image workload (its fits use the default message),
+- the option reference in README.md (:mod:`keplersr.options.reference`,
+  checked by a test).
+
+The Julia engine's own defaults (``option_defaults()`` in
+``julia/core/options.jl``) are checked against this table by
+``tests/test_options_declaration.py``.
+
+Adding an option: one row here plus its implementation (engine or Python).
+
+Layer: leaf (imports only the operator table).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Tuple
+
+from ..operators import BINARY, UNARY
+
+__all__ = ["Option", "OPTIONS", "GROUPS", "option", "defaults", "MUTATION_KINDS", "LOSSES",
+           "MODEL_SELECTIONS"]
+
+#: Mutation kinds accepted as keys of ``mutation_weights`` (the engine's order).
+MUTATION_KINDS: Tuple[str, ...] = (
+    "mutate_constant", "mutate_operator", "swap_operands", "add_node",
+    "insert_node", "delete_node", "rotate_tree", "randomize", "simplify",
+    "optimize", "do_nothing",
+)
+#: Built-in elementwise losses (a Julia function source is accepted too).
+LOSSES: Tuple[str, ...] = ("L2", "L1", "Huber")
+#: Rules choosing one formula of the front (see keplersr.model_selection).
+MODEL_SELECTIONS: Tuple[str, ...] = ("best", "accuracy", "score")
+
+#: Groups in the order the reference shows them.
+GROUPS: Tuple[str, ...] = (
+    "operators", "size and shape", "search schedule", "evolution", "constants",
+    "loss", "selection", "stopping and reproducibility", "speed-ups", "units",
+    "run and worker",
+)
+
+# Kinds of value. "custom" options are validated by their implementation.
+_SCALAR_KINDS = ("int", "float", "bool", "str", "choice")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of the estimator.
+
+    ``kind``: ``"int"``, ``"float"``, ``"bool"``, ``"str"``, ``"choice"``
+    (one of ``choices``) or ``"custom"`` (a structured value such as an
+    operator list or a dict; validated where it is implemented).
+    ``low``/``high`` bound numbers (``strict_low``: ``> low``);
+    ``allow_none``: ``None`` is accepted (it means what ``doc`` says).
+    ``engine``: ``"direct"`` (sent to the engine under the same name; a
+    ``None`` is sent as ``none_value``), ``"custom"`` (translated by
+    :mod:`keplersr.options.engine_message`), or ``None`` (Python side only).
+    ``cli``: exposed as a ``keplersr fit`` flag; ``cli_aliases``: extra flags.
+    """
+
+    name: str
+    default: Any
+    kind: str
+    group: str
+    doc: str
+    low: Optional[float] = None
+    high: Optional[float] = None
+    strict_low: bool = False
+    allow_none: bool = False
+    choices: Tuple[str, ...] = ()
+    engine: Optional[str] = "direct"
+    none_value: Any = None
+    cli: bool = True
+    cli_aliases: Tuple[str, ...] = ()
+
+    def validate(self, value):
+        """``value`` checked and normalised (int/float/bool/str); ``ValueError`` naming the option."""
+        if value is None and self.allow_none:
+            return None
+        n = self.name
+        if self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ValueError(f"{n} must be an integer{' or None' if self.allow_none else ''}, got {value!r}")
+            value = int(value)
+        elif self.kind == "float":
+            if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                    or not math.isfinite(float(value))):
+                raise ValueError(f"{n} must be a finite number{' or None' if self.allow_none else ''}, "
+                                 f"got {value!r}")
+            value = float(value)
+        elif self.kind == "bool":
+            if not isinstance(value, (bool, numbers.Integral)) or value not in (0, 1):
+                raise ValueError(f"{n} must be True or False, got {value!r}")
+            return bool(value)
+        elif self.kind == "str":
+            if not isinstance(value, str):
+                raise ValueError(f"{n} must be a string{' or None' if self.allow_none else ''}, got {value!r}")
+            return value
+        elif self.kind == "choice":
+            if value not in self.choices:
+                raise ValueError(f"{n} must be one of {self.choices}, got {value!r}")
+            return value
+        else:
+            return value
+        if self.low is not None and (value < self.low or (self.strict_low and value == self.low)):
+            raise ValueError(f"{n} must be {'>' if self.strict_low else '>='} {self.low:g}, got {value}")
+        if self.high is not None and value > self.high:
+            raise ValueError(f"{n} must be <= {self.high:g}, got {value}")
+        return value
+
+    def engine_value(self, value):
+        """The validated ``value`` as the engine receives it (``direct`` options only)."""
+        v = self.validate(value)
+        return self.none_value if v is None else v
+
+    @property
+    def scalar(self) -> bool:
+        return self.kind in _SCALAR_KINDS
+
+
+def _o(name, default, kind, group, doc, **kw) -> Option:
+    return Option(name, default, kind, group, doc, **kw)
+
+
+_OPS = ", ".join(f"`{n}`" for n in BINARY)
+_UNA = ", ".join(f"`{n}`" for n in UNARY)
+
+OPTIONS: Tuple[Option, ...] = (
+    # operators
+    _o("binary_operators", ("+", "-", "*", "/"), "custom", "operators",
+       f"built-ins {_OPS} (`^` is a safe power), or Julia definitions like `\"myop(x, y) = x*y + 1\"`",
+       engine="custom"),
+    _o("unary_operators", (), "custom", "operators",
+       f"built-ins {_UNA}, or Julia definitions like `\"inv2(x) = 1/x^2\"`; "
+       "out-of-domain inputs give NaN and the candidate is rejected", engine="custom"),
+    _o("extra_sympy_mappings", None, "custom", "operators",
+       "sympy forms of user operators, e.g. `{\"inv2\": lambda x: 1/x**2}` (required for each user operator)",
+       engine="custom", cli=False),
+    # size and shape
+    _o("maxsize", 20, "int", "size and shape", "largest complexity searched", low=1),
+    _o("maxdepth", None, "int", "size and shape", "largest tree depth (`None`: `maxsize`)",
+       low=1, allow_none=True, none_value=0),
+    _o("constraints", None, "custom", "size and shape",
+       "argument-size limits, e.g. `{\"^\": (-1, 1), \"sin\": 5}` (-1 = unlimited)", engine="custom", cli=False),
+    _o("nested_constraints", None, "custom", "size and shape",
+       "nesting limits, e.g. `{\"sin\": {\"sin\": 0, \"cos\": 0}}` forbids `sin(sin(x))`",
+       engine="custom", cli=False),
+    _o("complexity_of_operators", None, "custom", "size and shape",
+       "per-operator complexity, e.g. `{\"exp\": 3}`", engine="custom", cli=False),
+    _o("complexity_of_constants", 1, "int", "size and shape", "complexity of a constant leaf", low=1),
+    _o("complexity_of_variables", 1, "int", "size and shape", "complexity of a variable leaf", low=1),
+    # search schedule
+    _o("niterations", 40, "int", "search schedule",
+       "iterations; each runs `ncycles_per_iteration` annealing cycles on every population, then migration",
+       low=1),
+    _o("populations", 15, "int", "search schedule",
+       "number of populations (evolved in parallel on the Julia threads)", low=1),
+    _o("population_size", 33, "int", "search schedule", "members per population", low=2),
+    _o("ncycles_per_iteration", 300, "int", "search schedule",
+       "temperature steps (T from 1 to 0) per iteration", low=1),
+    # evolution
+    _o("parsimony", 0.0032, "float", "evolution",
+       "score = loss / baseline loss + parsimony × complexity", low=0.0),
+    _o("adaptive_parsimony_scaling", 20.0, "float", "evolution",
+       "penalty on over-crowded complexities (with `use_frequency`)", low=0.0),
+    _o("use_frequency", True, "bool", "evolution", "adaptive parsimony on/off"),
+    _o("annealing", True, "bool", "evolution",
+       "simulated annealing: accept a worse candidate with p = exp(−(s_new − s_old)/(α T s_old))"),
+    _o("alpha", 0.1, "float", "evolution", "annealing temperature scale α", low=0.0, strict_low=True),
+    _o("crossover_probability", 0.066, "float", "evolution",
+       "probability that a step is a crossover instead of a mutation", low=0.0, high=1.0),
+    _o("mutation_weights", None, "custom", "evolution",
+       "dict of relative weights by mutation kind: " + " ".join(f"`{k}`" for k in MUTATION_KINDS)
+       + " (unnamed kinds keep the engine's defaults)", engine="custom", cli=False),
+    _o("perturbation_factor", 0.076, "float", "evolution", "size of constant mutations", low=0.0),
+    _o("probability_negate_constant", 0.01, "float", "evolution",
+       "probability that a constant mutation also flips the constant's sign", low=0.0, high=1.0),
+    _o("should_simplify", True, "bool", "evolution",
+       "algebraic simplification of members after each iteration"),
+    _o("fraction_replaced", 0.00036, "float", "evolution",
+       "fraction of each population replaced by migrants from the other populations", low=0.0, high=1.0),
+    _o("fraction_replaced_hof", 0.035, "float", "evolution",
+       "fraction of each population replaced by migrants from the hall of fame", low=0.0, high=1.0),
+    _o("topn", 12, "int", "evolution", "best members of each population offered as migrants", low=1),
+    # constants
+    _o("optimize_probability", 0.14, "float", "constants",
+       "probability per member and iteration of a constant fit", low=0.0, high=1.0),
+    _o("optimizer_iterations", 8, "int", "constants",
+       "Levenberg–Marquardt (L2) or BFGS (other losses) iterations per fit", low=1),
+    _o("optimizer_nrestarts", 2, "int", "constants", "restarts of each constant fit from perturbed values",
+       low=0),
+    # loss
+    _o("elementwise_loss", "L2", "str", "loss",
+       "`\"L2\"`, `\"L1\"`, `\"Huber\"` (with `huber_delta`), or a Julia function of (prediction, target) "
+       "like `\"myloss(p, t) = abs(p - t)^1.5\"`", engine="custom"),
+    _o("huber_delta", 1.0, "float", "loss", "Huber transition point", low=0.0, strict_low=True),
+    # selection
+    _o("tournament_selection_n", 15, "int", "selection", "tournament size (at most `population_size`)",
+       low=1),
+    _o("tournament_selection_p", 0.982, "float", "selection",
+       "probability that a tournament picks its best member", low=0.0, high=1.0),
+    _o("model_selection", "best", "choice", "selection",
+       "formula chosen by `predict`/`sympy`: `\"best\"` (highest score among losses ≤ 1.5 × the lowest), "
+       "`\"accuracy\"` (lowest loss), `\"score\"` (highest score)", choices=MODEL_SELECTIONS, engine=None),
+    # stopping and reproducibility
+    _o("timeout_in_seconds", None, "float", "stopping and reproducibility",
+       "stop after this wall time (`None`: no limit)", low=0.0, strict_low=True, allow_none=True,
+       none_value=0.0, cli_aliases=("--timeout",)),
+    _o("max_evals", None, "int", "stopping and reproducibility",
+       "stop after this many candidate evaluations (`None`: no limit)", low=1, allow_none=True,
+       none_value=0),
+    _o("early_stop_condition", None, "float", "stopping and reproducibility",
+       "stop when a formula's loss is ≤ this (`None`: never)", allow_none=True),
+    _o("random_state", None, "int", "stopping and reproducibility",
+       "seed (`None`: a fresh one each fit)", low=0, allow_none=True, engine="custom",
+       cli_aliases=("--seed",)),
+    _o("deterministic", False, "bool", "stopping and reproducibility",
+       "with a seed: identical results run to run, on any number of threads "
+       "(time-based stopping is then disabled)"),
+    # speed-ups
+    _o("linear_scaling", False, "bool", "speed-ups",
+       "the hall of fame also receives a·f, f + b and a·f + b of every candidate f (closed-form a, b; "
+       "the front shows the explicit formula and counts its nodes); evolution itself is unchanged"),
+    _o("enumerate_max_complexity", 7, "int", "speed-ups",
+       "before evolving, enumerate every value-distinct expression up to this complexity and seed the "
+       "hall of fame and populations with them (0: off)", low=0),
+    _o("enumerate_max_candidates", 50000, "int", "speed-ups",
+       "at most this many distinct expressions are enumerated", low=1),
+    _o("enumerate_time_budget", 5.0, "float", "speed-ups",
+       "seconds the enumeration may take (ignored when `deterministic`)", low=0.0),
+    # units
+    _o("dimensional_constraint_penalty", None, "float", "units",
+       "with `X_units`/`y_units`: loss penalty of a dimensionally inconsistent candidate while it evolves "
+       "(`None`: the engine's default, 1000); inconsistent formulas never enter the hall of fame",
+       low=0.0, allow_none=True, engine="custom"),
+    _o("dimensionless_constants_only", False, "bool", "units",
+       "with units: constants are dimensionless instead of taking whatever units fit", engine="custom"),
+    # run and worker
+    _o("procs", None, "int", "run and worker",
+       "Julia threads of the worker (`None`: `KEPLERSR_THREADS` or all cores)", low=1, allow_none=True,
+       engine=None),
+    _o("progress", True, "bool", "run and worker", "progress bar with the live best equation", engine=None),
+    _o("verbosity", 1, "int", "run and worker",
+       "0: silent; 1: the final front is printed; 2: also the front every 5 s while searching",
+       low=0, engine=None),
+    _o("progress_interval", 0.5, "float", "run and worker", "seconds between progress messages from the engine",
+       low=0.05),
+    _o("output_directory", "outputs", "str", "run and worker",
+       "parent of the run directory `output_directory/run_id/` (`None`: nothing is written)",
+       allow_none=True, engine=None),
+    _o("run_id", None, "str", "run and worker", "name of the run directory (`None`: time stamp + random)",
+       allow_none=True, engine=None),
+    _o("worker_timeout", 120.0, "float", "run and worker",
+       "seconds without any message from Julia before the worker counts as hung (it is then killed and "
+       "replaced on the next fit)", low=0.0, strict_low=True, engine=None),
+    _o("julia", None, "str", "run and worker", "Julia executable (`None`: `KEPLERSR_JULIA`, then `PATH`)",
+       allow_none=True, engine=None),
+)
+
+_BY_NAME: Dict[str, Option] = {o.name: o for o in OPTIONS}
+assert len(_BY_NAME) == len(OPTIONS), "an option is declared twice"
+assert all(o.group in GROUPS for o in OPTIONS), "an option names an unknown group"
+
+
+def option(name: str) -> Option:
+    """The declaration of option ``name`` (``KeyError`` if there is none)."""
+    return _BY_NAME[name]
+
+
+def defaults() -> Dict[str, Any]:
+    """Every option's default, by name."""
+    return {o.name: o.default for o in OPTIONS}

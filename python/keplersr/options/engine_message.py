@@ -1,0 +1,190 @@
+"""The estimator's parameters -> the engine's options message (JSON-able dict).
+
+Every ``direct`` option of the declaration travels under its own name after
+validation; the ``custom`` ones (operators, loss, constraints, mutation
+weights, seed, units) are translated here. Nothing here touches Julia, so a
+bad value is a ``ValueError`` naming the option before any search starts.
+See docs/PROTOCOL.md for the message.
+
+Layer: above the declaration and the operator spec.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from .declaration import LOSSES, MUTATION_KINDS, OPTIONS, defaults, option
+from .operator_spec import OperatorSpec, build_operator_spec
+
+__all__ = ["validate_params", "engine_options", "default_engine_options", "seed_from", "units_options"]
+
+
+def validate_params(params: Mapping[str, Any]) -> dict:
+    """Every scalar option validated (``ValueError`` naming the first bad one), plus cross-checks."""
+    out = dict(params)
+    for o in OPTIONS:
+        if o.scalar:
+            out[o.name] = o.validate(params[o.name])
+    if out["tournament_selection_n"] > out["population_size"]:
+        raise ValueError(f"tournament_selection_n ({out['tournament_selection_n']}) must be <= "
+                         f"population_size ({out['population_size']})")
+    if out["deterministic"] and out["random_state"] is None:
+        raise ValueError("deterministic=True needs random_state (a seed)")
+    return out
+
+
+def seed_from(random_state) -> int:
+    """The engine's seed: ``random_state`` itself, or a fresh one when it is ``None``."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
+    return int(option("random_state").validate(random_state))
+
+
+def _op_index(spec: OperatorSpec, name, where):
+    if name in spec.binary:
+        return 2, spec.binary.index(name) + 1
+    if name in spec.unary:
+        return 1, spec.unary.index(name) + 1
+    raise ValueError(f"{where} names operator {name!r}, which is not in binary_operators or unary_operators")
+
+
+def _check_int(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def _loss(d, loss):
+    if not isinstance(loss, str) or not loss.strip():
+        raise ValueError(f"elementwise_loss must be 'L2', 'L1', 'Huber' or Julia source, got {loss!r}")
+    if loss in LOSSES:
+        d["loss"] = loss
+    elif "=" in loss or "->" in loss:
+        d["loss"] = "custom"
+        d["elementwise_loss_source"] = loss
+    else:
+        raise ValueError(
+            f"unknown elementwise_loss {loss!r}: use 'L2', 'L1', 'Huber' or a Julia function "
+            "of (prediction, target), e.g. 'myloss(p, t) = abs(p - t)^1.5'")
+
+
+def _complexities(d, spec, complexity_of_operators):
+    cb = [1] * len(spec.binary)
+    cu = [1] * len(spec.unary)
+    for name, c in (complexity_of_operators or {}).items():
+        kind, idx = _op_index(spec, name, "complexity_of_operators")
+        c = _check_int(f"complexity_of_operators[{name!r}]", c, low=1)
+        (cb if kind == 2 else cu)[idx - 1] = c
+    d["complexity_of_binops"] = cb
+    d["complexity_of_unaops"] = cu
+
+
+def _constraints(d, spec, constraints, nested_constraints):
+    # argument-size constraints, PySR style: {"^": (-1, 1), "sin": 5}
+    bc = [[-1, -1] for _ in spec.binary]
+    uc = [-1 for _ in spec.unary]
+    for name, lim in (constraints or {}).items():
+        kind, idx = _op_index(spec, name, "constraints")
+        if kind == 2:
+            if not (isinstance(lim, (tuple, list)) and len(lim) == 2):
+                raise ValueError(
+                    f"constraints[{name!r}] for a binary operator must be a pair (left, right), got {lim!r}")
+            bc[idx - 1] = [_check_int(f"constraints[{name!r}]", v, low=-1) for v in lim]
+        else:
+            uc[idx - 1] = _check_int(f"constraints[{name!r}]", lim, low=-1)
+    d["bin_constraints"] = bc
+    d["una_constraints"] = uc
+    nested = []
+    for outer, inner_map in (nested_constraints or {}).items():
+        okind, oidx = _op_index(spec, outer, "nested_constraints")
+        if not isinstance(inner_map, dict):
+            raise ValueError(
+                f"nested_constraints[{outer!r}] must be a dict like {{'sin': 0}}, got {inner_map!r}")
+        for inner, mx in inner_map.items():
+            ikind, iidx = _op_index(spec, inner, f"nested_constraints[{outer!r}]")
+            nested.append([okind, oidx, ikind, iidx,
+                           _check_int(f"nested_constraints[{outer!r}][{inner!r}]", mx, low=0)])
+    d["nested_constraints"] = nested
+
+
+def _mutation_weights(d, mutation_weights):
+    weights = {}
+    for k, v in (mutation_weights or {}).items():
+        if k not in MUTATION_KINDS:
+            raise ValueError(
+                f"unknown mutation kind {k!r} in mutation_weights; kinds are {', '.join(MUTATION_KINDS)}")
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
+            raise ValueError(f"mutation_weights[{k!r}] must be a finite number, got {v!r}")
+        if v < 0:
+            raise ValueError(f"mutation_weights[{k!r}] must be >= 0, got {v}")
+        weights[k] = float(v)
+    d["mutation_weights"] = weights
+
+
+def engine_options(params: Mapping[str, Any], spec: OperatorSpec | None = None) -> dict:
+    """Translate the estimator's parameters (``get_params()``) into the engine's options message.
+
+    Validates every option first. The seed and the units are added by
+    ``fit`` (they depend on the call, not only on the parameters).
+    """
+    p = validate_params(params)
+    if spec is None:
+        spec = build_operator_spec(p["binary_operators"], p["unary_operators"], p["extra_sympy_mappings"])
+    d = {
+        "binary_operators": list(spec.binary),
+        "unary_operators": list(spec.unary),
+        "extra_operator_sources": list(spec.sources),
+    }
+    for o in OPTIONS:
+        if o.engine == "direct":
+            d[o.name] = o.engine_value(p[o.name])
+    _loss(d, p["elementwise_loss"])
+    _complexities(d, spec, p["complexity_of_operators"])
+    _constraints(d, spec, p["constraints"], p["nested_constraints"])
+    _mutation_weights(d, p["mutation_weights"])
+    return d
+
+
+def default_engine_options() -> dict:
+    """The options message a default ``SymbolicRegressor`` sends (without the seed)."""
+    return engine_options(defaults())
+
+
+def units_options(X_units, y_units, nfeatures: int, noutputs: int, params: Mapping[str, Any]) -> dict:
+    """Units of the features / target -> the engine's units keys (exponent vectors over m, s, kg, T, V)."""
+    if X_units is None and y_units is None:
+        return {}
+    from ..units import BASE_UNITS, parse_units
+
+    def vec(u, what):
+        if isinstance(u, str):
+            try:
+                dim = parse_units(u)
+            except ValueError as err:
+                raise ValueError(f"{what}: {err}") from None
+        else:
+            dim = tuple(u)
+            if len(dim) != len(BASE_UNITS):
+                raise ValueError(
+                    f"{what} must be a unit string or {len(BASE_UNITS)} exponents over {BASE_UNITS}, got {u!r}")
+        return [float(x) for x in dim]
+
+    if X_units is None:
+        raise ValueError("y_units was given without X_units: dimensional analysis needs both")
+    if isinstance(X_units, str) or len(X_units) != nfeatures:
+        raise ValueError(f"X_units must give one unit per feature ({nfeatures}), got {X_units!r}")
+    out = {"X_units": [vec(u, f"X_units[{j}]") for j, u in enumerate(X_units)]}
+    if y_units is not None:
+        if noutputs > 1:
+            raise ValueError("y_units with a 2-D y is not supported: fit each output separately")
+        out["y_units"] = vec(y_units, "y_units")
+    pen = option("dimensional_constraint_penalty").validate(params["dimensional_constraint_penalty"])
+    if pen is not None:
+        out["dimensional_constraint_penalty"] = pen
+    out["dimensionless_constants_only"] = option("dimensionless_constants_only").validate(
+        params["dimensionless_constants_only"])
+    return out
