@@ -11,7 +11,6 @@ Layer: above the declaration.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from .declaration import GROUPS, OPTIONS, Option

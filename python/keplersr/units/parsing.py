@@ -1,4 +1,6 @@
-"""Physical units as dimension vectors, for dimensional analysis.
+"""Physical units as dimension vectors: the unit grammar, its parser and the
+printing of dimensions (the analysis of formulas is in
+:mod:`keplersr.units.analysis`).
 
 Base dimensions
 ---------------
@@ -47,26 +49,18 @@ Malformed input raises ``ValueError`` naming the offending token and its positio
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Dict, List, Mapping, Sequence, Tuple
-
-import numpy as np
+from typing import Dict, List, Sequence, Tuple
 
 __all__ = [
     "BASE_UNITS",
     "DERIVED_UNITS",
     "Dimension",
     "DIMENSIONLESS",
-    "EquationDimensions",
-    "buckingham_pi",
-    "dimension_of_expression",
-    "dimensionless_groups",
-    "dimensions_for",
+    "as_dimension",
     "format_dimension",
-    "load_feynman_units",
     "parse_units",
 ]
 
@@ -82,11 +76,11 @@ def _vec(m=0, s=0, kg=0, T=0, V=0) -> Dimension:
     return (Fraction(m), Fraction(s), Fraction(kg), Fraction(T), Fraction(V))
 
 
-def _mul(a: Dimension, b: Dimension) -> Dimension:
+def mul_dims(a: Dimension, b: Dimension) -> Dimension:
     return tuple(x + y for x, y in zip(a, b))
 
 
-def _pow(a: Dimension, p: Fraction) -> Dimension:
+def pow_dim(a: Dimension, p: Fraction) -> Dimension:
     return tuple(x * p for x in a)
 
 
@@ -102,20 +96,20 @@ _BASE: Dict[str, Dimension] = {
 def _derived() -> Dict[str, Dimension]:
     d: Dict[str, Dimension] = {}
     d["N"] = _vec(kg=1, m=1, s=-2)
-    d["J"] = _mul(d["N"], _BASE["m"])
-    d["W"] = _mul(d["J"], _vec(s=-1))
-    d["Pa"] = _mul(d["N"], _vec(m=-2))
+    d["J"] = mul_dims(d["N"], _BASE["m"])
+    d["W"] = mul_dims(d["J"], _vec(s=-1))
+    d["Pa"] = mul_dims(d["N"], _vec(m=-2))
     d["Hz"] = _vec(s=-1)
-    d["C"] = _mul(d["J"], _vec(V=-1))
-    d["A"] = _mul(d["C"], _vec(s=-1))
-    d["ohm"] = _mul(_BASE["V"], _pow(d["A"], Fraction(-1)))
+    d["C"] = mul_dims(d["J"], _vec(V=-1))
+    d["A"] = mul_dims(d["C"], _vec(s=-1))
+    d["ohm"] = mul_dims(_BASE["V"], pow_dim(d["A"], Fraction(-1)))
     d["Ohm"] = d["ohm"]
     d["Ω"] = d["ohm"]
-    d["F"] = _mul(d["C"], _vec(V=-1))
+    d["F"] = mul_dims(d["C"], _vec(V=-1))
     d["Wb"] = _vec(V=1, s=1)
-    d["H"] = _mul(d["Wb"], _pow(d["A"], Fraction(-1)))
-    d["S"] = _mul(d["A"], _vec(V=-1))
-    d["tesla"] = _mul(d["Wb"], _vec(m=-2))
+    d["H"] = mul_dims(d["Wb"], pow_dim(d["A"], Fraction(-1)))
+    d["S"] = mul_dims(d["A"], _vec(V=-1))
+    d["tesla"] = mul_dims(d["Wb"], _vec(m=-2))
     d["K"] = _BASE["T"]
     return d
 
@@ -203,12 +197,12 @@ class _Parser:
                 return dim
             if tok.kind == "mul":
                 self.take()
-                dim = _mul(dim, self.power())
+                dim = mul_dims(dim, self.power())
             elif tok.kind == "div":
                 self.take()
-                dim = _mul(dim, _pow(self.power(), Fraction(-1)))
+                dim = mul_dims(dim, pow_dim(self.power(), Fraction(-1)))
             elif tok.kind in ("name", "num", "lpar") and tok.space_before:
-                dim = _mul(dim, self.power())  # implicit product by whitespace
+                dim = mul_dims(dim, self.power())  # implicit product by whitespace
             else:
                 raise self.error(tok, "expected '*', '/', whitespace or the end")
 
@@ -217,7 +211,7 @@ class _Parser:
         tok = self.peek()
         if tok is not None and tok.kind == "pow":
             self.take()
-            return _pow(base, self.exponent())
+            return pow_dim(base, self.exponent())
         return base
 
     def atom(self) -> Dimension:
@@ -241,14 +235,14 @@ class _Parser:
             if nxt is not None and not nxt.space_before:
                 if nxt.kind == "num" and "." not in nxt.text:
                     self.take()
-                    return _pow(dim, Fraction(int(nxt.text)))
+                    return pow_dim(dim, Fraction(int(nxt.text)))
                 if nxt.kind == "sign":
                     after = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else None
                     if after is not None and after.kind == "num" and not after.space_before and "." not in after.text:
                         self.take()
                         self.take()
                         p = Fraction(int(after.text))
-                        return _pow(dim, -p if nxt.text == "-" else p)
+                        return pow_dim(dim, -p if nxt.text == "-" else p)
             return dim
         raise self.error(tok, "expected a unit, '1' or '('")
 
@@ -318,7 +312,7 @@ def format_dimension(dim: Sequence) -> str:
     ``(1, -2, 1, 0, 0)`` -> ``"m*s^-2*kg"``; the dimensionless vector -> ``"1"``.
     """
     parts = []
-    for name, p in zip(BASE_UNITS, _as_dimension(dim)):
+    for name, p in zip(BASE_UNITS, as_dimension(dim)):
         if p == 0:
             continue
         if p == 1:
@@ -330,7 +324,7 @@ def format_dimension(dim: Sequence) -> str:
     return "*".join(parts) if parts else "1"
 
 
-def _as_dimension(values) -> Dimension:
+def as_dimension(values) -> Dimension:
     vals = list(values)
     if len(vals) != len(BASE_UNITS):
         raise ValueError(f"a dimension vector has {len(BASE_UNITS)} entries ({', '.join(BASE_UNITS)}), got {len(vals)}")
@@ -340,186 +334,3 @@ def _as_dimension(values) -> Dimension:
             v = Fraction(v).limit_denominator(1000)
         out.append(Fraction(v))
     return tuple(out)
-
-
-def load_feynman_units(path=None) -> Dict[str, Dimension]:
-    """Read an AI-Feynman ``units.csv`` (``Variable,Units,m,s,kg,T,V``) -> ``{name: dimension}``.
-
-    ``path=None`` reads the copy shipped with the package
-    (``keplersr.datasets.feynman.FEYNMAN_UNITS``).
-
-    The ``Units`` column is a description ("Area", "Force") and is not parsed;
-    the exponents come from the five base columns. Handles the UTF-8 BOM and the
-    trailing empty column of the real file.
-    """
-    import pandas as pd
-
-    if path is None:
-        from .datasets.feynman import FEYNMAN_UNITS
-        path = FEYNMAN_UNITS
-    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in ("Variable", *BASE_UNITS) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
-    units: Dict[str, Dimension] = {}
-    for row_index, row in frame.iterrows():
-        name = str(row["Variable"]).strip()
-        if not name:
-            continue
-        try:
-            dim = tuple(Fraction(str(row[b]).strip()) for b in BASE_UNITS)
-        except ValueError as exc:
-            raise ValueError(f"{path} row {row_index + 2} ({name}): bad exponent: {exc}") from exc
-        if name in units and units[name] != dim:
-            raise ValueError(f"{path}: variable {name!r} is listed twice with different units")
-        units[name] = dim
-    return units
-
-
-@dataclass
-class EquationDimensions:
-    """Dimensions of an equation's inputs (in variable order) and output."""
-
-    variables: Dict[str, Dimension]
-    output: Dimension
-
-    @property
-    def matrix(self) -> np.ndarray:
-        """Dimension matrix, rows = base units, columns = input variables (object dtype of Fractions)."""
-        cols = list(self.variables.values())
-        return np.array(cols, dtype=object).T if cols else np.zeros((len(BASE_UNITS), 0), dtype=object)
-
-    def unit_strings(self) -> Tuple[List[str], str]:
-        """``(X_units, y_units)`` as unit strings in :func:`parse_units` syntax."""
-        return [format_dimension(d) for d in self.variables.values()], format_dimension(self.output)
-
-
-def dimensions_for(eq, units: Mapping[str, Sequence]) -> EquationDimensions:
-    """Dimensions of a :class:`~keplersr.datasets.feynman.FeynmanEquation`'s variables and output.
-
-    ``units`` maps names to dimension vectors (e.g. from :func:`load_feynman_units`)
-    or to unit strings. Raises ``ValueError`` listing every name without units.
-    """
-    names = list(eq.variable_names) + [eq.output]
-    missing = [n for n in names if n not in units]
-    if missing:
-        raise ValueError(f"{eq.name}: no units for {sorted(set(missing))}")
-
-    def conv(v):
-        return parse_units(v) if isinstance(v, str) else _as_dimension(v)
-
-    variables = {n: conv(units[n]) for n in eq.variable_names}
-    return EquationDimensions(variables=variables, output=conv(units[eq.output]))
-
-
-def dimension_of_expression(expr, dims: Mapping[str, Sequence]) -> Dimension:
-    """Dimension of a sympy expression whose symbols are named as in ``dims``.
-
-    Raises ``ValueError`` when the expression is dimensionally inconsistent: a
-    sum of terms with different dimensions, a transcendental function (exp, sin,
-    log, ...) of a dimensioned argument, or a dimensioned base raised to a
-    non-numeric power. Numbers are dimensionless.
-    """
-    import sympy
-
-    def walk(e) -> Dimension:
-        if e.is_Symbol:
-            if e.name not in dims:
-                raise ValueError(f"no dimension known for symbol {e.name!r}")
-            return _as_dimension(dims[e.name])
-        if e.is_Number or e.is_NumberSymbol or e in (sympy.pi, sympy.E, sympy.I):
-            return DIMENSIONLESS
-        if e.is_Add:
-            terms = [walk(a) for a in e.args]
-            # Pure numbers in a sum only need to be dimensionless themselves.
-            first = terms[0]
-            for a, d in zip(e.args[1:], terms[1:]):
-                if d != first:
-                    raise ValueError(
-                        f"inconsistent sum {e}: term {a} has dimension {format_dimension(d)}, "
-                        f"expected {format_dimension(first)}"
-                    )
-            return first
-        if e.is_Mul:
-            out = DIMENSIONLESS
-            for a in e.args:
-                out = _mul(out, walk(a))
-            return out
-        if e.is_Pow:
-            base, ex = e.args
-            bd = walk(base)
-            if bd == DIMENSIONLESS:
-                if walk(ex) != DIMENSIONLESS:
-                    raise ValueError(f"dimensioned exponent in {e}")
-                return DIMENSIONLESS
-            if not ex.is_Rational:
-                raise ValueError(f"dimensioned base {base} raised to non-rational power {ex} in {e}")
-            return _pow(bd, Fraction(int(ex.p), int(ex.q)))
-        if isinstance(e, sympy.Abs):
-            return walk(e.args[0])
-        if isinstance(e, sympy.Function):
-            for a in e.args:
-                d = walk(a)
-                if d != DIMENSIONLESS:
-                    raise ValueError(f"argument {a} of {e.func.__name__} has dimension {format_dimension(d)}")
-            return DIMENSIONLESS
-        raise ValueError(f"cannot determine the dimension of {e} ({type(e).__name__})")
-
-    return walk(sympy.sympify(expr))
-
-
-def buckingham_pi(dim_matrix) -> List[Tuple[int, ...]]:
-    """Integer basis of the null space of a dimension matrix (Buckingham pi theorem).
-
-    ``dim_matrix`` has one row per base dimension and one column per variable
-    (entries: ints, Fractions or floats that are small rationals). Each returned
-    vector ``e`` of integer exponents satisfies ``dim_matrix @ e == 0``, i.e.
-    ``prod_j x_j ** e_j`` is dimensionless. Vectors are scaled to coprime
-    integers with the first non-zero entry positive. There are
-    ``n_variables - rank`` of them (an empty list if no dimensionless group exists).
-    """
-    import sympy
-
-    arr = np.asarray(dim_matrix, dtype=object)
-    if arr.ndim != 2:
-        raise ValueError(f"dim_matrix must be 2-D (base dimensions x variables), got shape {arr.shape}")
-    rows = [list(r) for r in arr]
-
-    def rat(v):
-        if isinstance(v, float):
-            if not math.isfinite(v):
-                raise ValueError(f"non-finite entry {v} in dim_matrix")
-            v = Fraction(v).limit_denominator(10**6)
-        f = Fraction(v)
-        return sympy.Rational(f.numerator, f.denominator)
-
-    M = sympy.Matrix([[rat(v) for v in r] for r in rows])
-    basis = []
-    for vec in M.nullspace():
-        dens = [sympy.fraction(x)[1] for x in vec]
-        lcm = sympy.ilcm(*dens) if len(dens) > 1 else dens[0]
-        ints = [int(x * lcm) for x in vec]
-        g = 0
-        for v in ints:
-            g = math.gcd(g, abs(v))
-        ints = [v // g for v in ints] if g else ints
-        first = next((v for v in ints if v != 0), 1)
-        if first < 0:
-            ints = [-v for v in ints]
-        basis.append(tuple(ints))
-    return basis
-
-
-def dimensionless_groups(dims: Mapping[str, Sequence]) -> List[Dict[str, int]]:
-    """Dimensionless products of the given quantities: ``[{name: exponent}, ...]``.
-
-    ``dims`` maps names to dimension vectors (or unit strings). A thin wrapper
-    around :func:`buckingham_pi` that names the exponents and drops zeros.
-    """
-    names = list(dims)
-    cols = [parse_units(dims[n]) if isinstance(dims[n], str) else _as_dimension(dims[n]) for n in names]
-    if not cols:
-        return []
-    matrix = [[c[i] for c in cols] for i in range(len(BASE_UNITS))]
-    return [{n: e for n, e in zip(names, vec) if e != 0} for vec in buckingham_pi(matrix)]
