@@ -1,15 +1,17 @@
-"""Tests for the SRBench judge and the AI-Feynman study machinery (fake estimators, no Julia)."""
+"""Tests for the SRBench judge and the AI-Feynman study machinery (fake estimators, no Julia).
+
+The peers' operators, formulas and drivers: tests/test_peers.py; the report: tests/test_study_report.py.
+"""
 
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import sympy
 
-from keplersr.benchmarks import feynman_study
+from keplersr.benchmarks import feynman_study, peers
 from keplersr.benchmarks.feynman_study import AIFEYNMAN_TIMES_S, run_study
 from keplersr.benchmarks.srbench_judge import JudgeTimeout, judge, r2_score, round_constants, run_with_timeout
 
@@ -251,171 +253,7 @@ def test_cli_main(tmp_path, monkeypatch, capsys):
     assert feynman_study.main(["--csv", str(csv), "--out", str(tmp_path / "x"), "--names", "I.99"]) == 2
 
 
-# ---------------------------------------------------------------- the comparison: peers, operators, report
-
-from keplersr.benchmarks import peers  # noqa: E402
-from keplersr.benchmarks.study_report import plot_recovery, summary_table, write_markdown  # noqa: E402
-
-
-class _Node:
-    """A stand-in for a gplearn function node (only name and arity matter to the converter)."""
-
-    def __init__(self, name, arity):
-        self.name, self.arity = name, arity
-
-
-def test_gplearn_to_sympy_prefix_programs():
-    a, b = sympy.symbols("a b", real=True)
-    add, mul, div, sqrt, log = (_Node("add", 2), _Node("mul", 2), _Node("div", 2), _Node("sqrt", 1),
-                                _Node("log", 1))
-    conv = peers.gplearn_to_sympy
-    assert conv([add, mul, 0, 1, 0.5], [a, b]) == a * b + 0.5
-    assert conv([div, sqrt, 0, log, 1], [a, b]) == sympy.sqrt(a) / sympy.log(b)
-    custom = [_Node(n, 1) for n in ("exp", "square", "tanh", "asin", "acos")]
-    assert conv([custom[0], custom[1], 0], [a]) == sympy.exp(a**2)
-    assert conv([_Node("sub", 2), custom[2], 0, _Node("mul", 2), custom[3], 1, custom[4], 0], [a, b]) == (
-        sympy.tanh(a) - sympy.asin(b) * sympy.acos(a))
-    assert conv([_Node("neg", 1), _Node("inv", 1), 1], [a, b]) == -1 / b
-    with pytest.raises(ValueError, match="trailing"):
-        conv([0, 1], [a, b])
-    with pytest.raises(ValueError, match="truncated"):
-        conv([add, 0], [a])
-    with pytest.raises(ValueError, match="no sympy form"):
-        conv([_Node("frobnicate", 1), 0], [a])
-
-
-def test_gplearn_function_set_and_constant_folding():
-    pytest.importorskip("gplearn")
-    fs = peers.gplearn_function_set(["+", "-", "*", "/"], peers.operator_plan("keplersr", [], [
-        "sin", "cos", "exp", "log", "sqrt", "square", "tanh", "asin", "acos"]).given)
-    names = [f if isinstance(f, str) else f.name for f in fs]
-    assert names == ["add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sqrt", "square", "tanh", "asin", "acos"]
-    funcs = {f.name: f for f in fs if not isinstance(f, str)}
-    assert set(funcs) == {"exp", "square", "tanh", "asin", "acos"}
-    big = np.array([-1e300, -5.0, 0.0, 2.0, 1e300])
-    for f in funcs.values():  # protected: finite everywhere, as gplearn's own functions are
-        assert np.all(np.isfinite(f(big))), f.name
-    # a constant subtree is folded with gplearn's protected function: asin(1.5) is asin(1), not complex
-    a = sympy.Symbol("a", real=True)
-    expr = peers.gplearn_to_sympy([funcs["asin"], 1.5], [a])
-    assert expr == sympy.Float(np.pi / 2)
-    from gplearn.functions import _function_map
-
-    expr = peers.gplearn_to_sympy([_function_map["add"], 0, _function_map["log"], -2.0], [a])
-    assert sympy.simplify(expr - (a + float(np.log(2.0)))) == 0
-
-
-def test_gplearn_program_converts_to_what_gplearn_predicts():
-    pytest.importorskip("gplearn")
-    rng = np.random.default_rng(0)
-    X = rng.uniform(1, 3, (300, 2))
-    y = X[:, 0] * X[:, 1] + np.exp(X[:, 0] / 3)
-    est = peers.gplearn_factory(budget_seconds=1, seed=3, threads=1, binary_operators=["+", "-", "*", "/"],
-                                unary_operators=["exp", "sqrt", "log", "square", "tanh"])
-    est.set_params(generations=3, population_size=300)
-    est.fit(X, y)
-    syms = sympy.symbols("a b", real=True)
-    expr = peers.gplearn_to_sympy(est._program, syms)
-    f = sympy.lambdify(syms, expr, "numpy")
-    np.testing.assert_allclose(np.broadcast_to(f(X[:, 0], X[:, 1]), (300,)), est.predict(X), rtol=1e-6, atol=1e-9)
-
-
-def test_parse_operon_model_strings():
-    theta, lam = sympy.symbols("theta lambd", real=True)
-    parse = peers.parse_operon_model
-    assert parse("((-0.5) + (2.0 * (0.25 * x0)))", [theta, lam]) == sympy.Float(-0.5) + sympy.Float(0.5) * theta
-    e = parse("(1.5 * ((sin(x0) ^ 2) / sqrt(1 + x1 ^ 2)))", [theta, lam])
-    assert sympy.simplify(e - 1.5 * sympy.sin(theta) ** 2 / sympy.sqrt(1 + lam**2)) == 0
-    assert parse("max(x0, log(abs(x1)))", [theta, lam]) == sympy.Max(theta, sympy.log(sympy.Abs(lam)))
-    assert parse("(asin(x0) - acos(x1)) * tanh(exp(x0))", [theta, lam]) == (
-        (sympy.asin(theta) - sympy.acos(lam)) * sympy.tanh(sympy.exp(theta)))
-    # names that are sympy functions or constants in the data are placeholders here: no clash possible
-    I, gamma = sympy.Symbol("I", real=True), sympy.Symbol("gamma", real=True)
-    assert parse("x0 * x1", [I, gamma]) == I * gamma
-
-
-def test_pyoperon_model_string_converts_to_what_pyoperon_predicts():
-    pytest.importorskip("pyoperon")
-    from keplersr.datasets.feynman import load_feynman_equations, sample, select
-
-    eq = select(load_feynman_equations(), ["I.12.1"])[0]
-    X, y = sample(eq, 300, seed=1)
-    est = peers.pyoperon_factory(budget_seconds=1, seed=1, threads=1, binary_operators=["+", "-", "*", "/"],
-                                 unary_operators=["sin", "exp"])
-    out = peers.run_method("pyoperon", est, X, y, 1, eq.symbols)
-    assert out.selected is not None and out.front and all(f[1] is not None for f in out.front)
-    assert out.selected.free_symbols <= set(eq.symbols.values())
-    from keplersr.benchmarks.study_judging import predict_formula
-
-    pred = predict_formula(out.selected, X)
-    np.testing.assert_allclose(pred, out.predict(X), rtol=1e-4, atol=1e-4 * float(np.abs(y).max()))
-    assert out.n_candidates >= est.population_size and out.candidates_source
-
-
-def test_operator_plans():
-    unary = feynman_study.DEFAULT_UNARY_OPERATORS
-    assert unary == ["sin", "cos", "exp", "log", "sqrt", "square", "tanh", "asin", "acos"]
-    binary = feynman_study.DEFAULT_BINARY_OPERATORS
-    op = peers.operator_plan("pyoperon", binary, unary)
-    assert op.given == ["add", "sub", "mul", "div"] + unary and not op.missing
-    assert peers.pyoperon_symbols(binary, ["sin"]) == "add,sub,mul,div,sin,constant,variable"
-    gp = peers.operator_plan("gplearn", binary, unary)
-    assert gp.custom == ["exp", "square", "tanh", "asin", "acos"] and not gp.missing
-    assert gp.describe().startswith("add sub mul div sin cos exp* log sqrt square*")
-    op2 = peers.operator_plan("pyoperon", binary + ["^"], ["neg", "inv", "cube", "atan"])
-    assert op2.missing == ["neg", "inv", "cube"] and op2.given[-2:] == ["pow", "atan"]
-    assert "(missing: neg inv cube)" in op2.describe()
-    assert peers.operator_plan("keplersr", binary, unary).describe() == " ".join(binary + unary)
-    with pytest.raises(ValueError, match="unknown operator"):
-        run_study(CSV, "/nonexistent", names=["I.12.1"], unary_operators=["sinc"], estimator_factory=factory_for())
-
-
-def _fake_results():
-    rows = []
-    spec = {  # method -> per equation (recovered, on_front, time, r2, rate)
-        "keplersr": [(True, True, 1.0, 1.0, 1e5), (True, True, 3.0, 1.0, 2e5), (False, True, None, 0.9995, 1e5),
-                     (False, False, None, 0.5, 3e5)],
-        "pyoperon": [(True, True, 10.0, 1.0, 5e4), (False, False, None, 0.99, 5e4), (False, True, None, 0.9999, 4e4),
-                     (False, False, None, 0.2, 5e4)],
-        "gplearn": [(False, False, None, 0.3, 1e3), (False, False, None, 0.2, 1e3), (False, False, None, 0.1, 1e3),
-                    ("error", False, None, None, None)],
-    }
-    for m, eqs in spec.items():
-        for i, (rec, front, t, r2, rate) in enumerate(eqs):
-            row = {c: np.nan for c in feynman_study.RESULT_COLUMNS}
-            row.update(name=f"E{i}", number=i, n_variables=2, true_formula=f"x*y+{i}", method=m,
-                       status="ok" if rec != "error" else "RuntimeError: boom", recovered=rec is True,
-                       on_front=front, selected_formula="x*y", front_formula="", time_to_recovery_s=t,
-                       time_source=("fit_wall_time" if m == "pyoperon" else "history") if t else "",
-                       fit_time_s=12.0, r2_heldout=r2, r2_above_0999=bool(r2 is not None and r2 > 0.999),
-                       candidates_per_s=rate, judge_reason="", units_passed=False, operators=f"ops of {m}",
-                       budget_s=10.0, noise=0.0, seed=0, n_rows=100, threads=2)
-            rows.append(row)
-    return pd.DataFrame(rows, columns=feynman_study.RESULT_COLUMNS)
-
-
-def test_summary_table_markdown_and_plot_from_fake_results(tmp_path):
-    frame = _fake_results()
-    s = summary_table(frame).set_index("method")
-    assert list(s.index) == ["keplersr", "pyoperon", "gplearn"]
-    assert s.loc["keplersr", ["recovered", "on_front", "r2_above_0999", "failed"]].tolist() == [2, 3, 3, 0]
-    assert s.loc["keplersr", "median_time_to_recovery_s"] == 2.0 and s.loc["keplersr", "candidates_per_s"] == 1.5e5
-    assert s.loc["pyoperon", ["recovered", "on_front", "r2_above_0999"]].tolist() == [1, 2, 2]
-    assert s.loc["gplearn", "failed"] == 1 and np.isnan(s.loc["gplearn", "median_time_to_recovery_s"])
-    # the method order can be imposed
-    assert list(summary_table(frame, ["gplearn", "keplersr"])["method"]) == ["gplearn", "keplersr", "pyoperon"]
-
-    write_markdown(frame, tmp_path / "results.md")
-    md = (tmp_path / "results.md").read_text()
-    assert md.count("| Method | Recovered (selected) |") == 1          # ONE summary table
-    assert "| keplersr | **2 / 4 (50%)** | 3 / 4 (75%) | 3 / 4 (75%) | 2.00 | 150,000 | 0 |" in md
-    assert "| gplearn | **0 / 4 (0%)** |" in md and "error: RuntimeError: boom" in md
-    assert "pyoperon: the fit's wall time" in md and "- gplearn: `ops of gplearn`" in md
-    assert md.index("| Method |") < md.index("| Equation |")
-    assert md.count("| E0 |") == 1 and md.count("| | | | pyoperon |") == 4
-
-    plot_recovery(frame, tmp_path / "p.png", 10.0)
-    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+# ---------------------------------------------------------------- the comparison: every method on identical data
 
 
 def _recording(factory, log, method):

@@ -26,7 +26,8 @@ worker (KeplerSR, default factory) and gplearn's joblib workers are started
 with a tiny fit, so no equation's budget pays for them.
 
 Rows (one per equation and method) are appended to ``out_dir/results.csv``
-after every fit (atomic rewrite), so an interrupted study resumes where it
+after every fit (atomic rewrite; the table's columns, reading and writing:
+:mod:`keplersr.benchmarks.study_results`), so an interrupted study resumes where it
 stopped: (equation, method) pairs already present with ``status == "ok"`` are
 skipped, failed ones are retried. ``results.md`` (one summary table, then the
 per-equation table) and ``recovery_rate_vs_budget.png`` (one line per method)
@@ -57,8 +58,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -71,6 +70,14 @@ from keplersr.benchmarks import peers
 from keplersr.benchmarks.peers import METHODS, MissingPeerError, available_threads, operator_plan
 from keplersr.benchmarks.study_judging import judge_outcome
 from keplersr.benchmarks.study_report import plot_recovery, summary_table, write_markdown
+from keplersr.benchmarks.study_results import (
+    AIFEYNMAN_TIMES_S,
+    RESULT_COLUMNS,
+    base_row,
+    check_config,
+    read_results,
+    write_results,
+)
 from keplersr.datasets.feynman import FEYNMAN_UNITS, FeynmanEquation, load_feynman_equations, sample, select
 
 __all__ = [
@@ -87,54 +94,6 @@ __all__ = [
     "summary_table",
     "write_markdown",
 ]
-
-#: Solve times (seconds) published in the AI Feynman paper, keyed by CSV row name
-#: (the paper's I.6.20 is row I.6.2 and its I.34.10 is row I.34.1).
-AIFEYNMAN_TIMES_S: Dict[str, float] = {
-    "I.6.2": 2992.0,
-    "I.9.18": 5975.0,
-    "I.10.7": 14.0,
-    "I.11.19": 184.0,
-    "I.34.1": 13.0,
-    "I.34.27": 8.0,
-    "I.40.1": 20.0,
-}
-
-RESULT_COLUMNS: List[str] = [
-    "name",
-    "number",
-    "n_variables",
-    "true_formula",
-    "method",
-    "status",
-    "recovered",
-    "on_front",
-    "selected_formula",
-    "selected_complexity",
-    "front_formula",
-    "time_to_recovery_s",
-    "time_source",
-    "fit_time_s",
-    "r2_heldout",
-    "r2_above_0999",
-    "n_candidates",
-    "candidates_per_s",
-    "candidates_source",
-    "judge_reason",
-    "units_passed",
-    "operators",
-    "aifeynman_time_s",
-    "budget_s",
-    "noise",
-    "seed",
-    "n_rows",
-    "threads",
-]
-
-_CONFIG_COLUMNS = ("budget_s", "noise", "seed", "n_rows", "threads")
-_BOOL_COLUMNS = ("recovered", "on_front", "r2_above_0999", "units_passed")
-_TEXT_COLUMNS = ("method", "status", "selected_formula", "front_formula", "time_source", "candidates_source",
-                 "judge_reason", "operators")
 
 #: The usual Feynman operator set (KeplerSR names; see keplersr.operators).
 DEFAULT_BINARY_OPERATORS = ["+", "-", "*", "/"]
@@ -203,21 +162,10 @@ def _fit_accepts_units(estimator) -> bool:
     return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
-def _base_row(eq: FeynmanEquation, method: str, config: dict, operators: str) -> dict:
-    row = {c: np.nan for c in RESULT_COLUMNS}
-    row.update(
-        name=eq.name, number=eq.number, n_variables=eq.n_variables, true_formula=eq.formula, method=method,
-        status="ok", recovered=False, on_front=False, selected_formula="", front_formula="", time_source="",
-        r2_above_0999=False, candidates_source="", judge_reason="", units_passed=False, operators=operators,
-        aifeynman_time_s=AIFEYNMAN_TIMES_S.get(eq.name, np.nan), **config,
-    )
-    return row
-
-
 def _run_one(eq, method, factory, data, config, binary, unary, units, judge_timeout) -> dict:
     X, y, X_test, y_test = data
     plan = operator_plan(method, binary, unary)
-    row = _base_row(eq, method, config, plan.describe())
+    row = base_row(eq, method, config, plan.describe())
     estimator = _call_factory(
         factory, method=method, equation=eq, budget_seconds=config["budget_s"], seed=config["seed"],
         threads=config["threads"], binary_operators=list(binary), unary_operators=list(unary),
@@ -242,31 +190,6 @@ def _run_one(eq, method, factory, data, config, binary, unary, units, judge_time
     return row
 
 
-def _read_results(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        return pd.DataFrame(columns=RESULT_COLUMNS)
-    frame = pd.read_csv(path, keep_default_na=True)
-    if len(frame.columns) and "method" not in frame.columns:
-        raise ValueError(
-            f"{path} was written by the KeplerSR-only study (no 'method' column); "
-            "use another out_dir or resume=False (--no-resume)"
-        )
-    for col in RESULT_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = np.nan
-    for col in _BOOL_COLUMNS:
-        frame[col] = frame[col].map(lambda v: str(v).strip().lower() == "true")
-    for col in _TEXT_COLUMNS:
-        frame[col] = frame[col].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
-    return frame[RESULT_COLUMNS]
-
-
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
-
-
 def sample_equations(equations: Sequence[FeynmanEquation], k: int, seed: int = 0) -> List[FeynmanEquation]:
     """A reproducible random sample of ``k`` equations (table order kept); all of them if ``k >= len``."""
     if k < 1:
@@ -287,26 +210,6 @@ def _parse_methods(methods: Union[str, Sequence[str], None]) -> List[str]:
     if unknown or not out:
         raise ValueError(f"unknown method(s) {unknown or methods}; the methods are {', '.join(METHODS)}")
     return out
-
-
-def _check_config(results: pd.DataFrame, config: dict, plans: Mapping[str, str], path: Path) -> None:
-    for col in _CONFIG_COLUMNS:
-        if not len(results):
-            break
-        old = results[col].astype(float)
-        old = old[old.notna()]
-        if len(old) and not np.allclose(old, config[col]):
-            raise ValueError(
-                f"{path} holds results made with {col}={old.iloc[0]:g}, not {config[col]:g}; "
-                "use another out_dir or resume=False"
-            )
-    for method, ops in plans.items():
-        old = set(results.loc[results["method"] == method, "operators"]) - {""}
-        if old and old != {ops}:
-            raise ValueError(
-                f"{path} holds {method} results made with the operators {sorted(old)}, not {ops!r}; "
-                "use another out_dir or resume=False"
-            )
 
 
 def run_study(
@@ -401,11 +304,11 @@ def run_study(
     results_path = out / "results.csv"
     if not resume and results_path.exists():
         results_path.unlink()
-    results = _read_results(results_path)
+    results = read_results(results_path)
     config = {"budget_s": float(budget_seconds), "noise": float(noise), "seed": int(seed), "n_rows": int(n_rows),
               "threads": int(threads)}
     plans = {m: operator_plan(m, binary, unary).describe() for m in methods}
-    _check_config(results, config, plans, results_path)
+    check_config(results, config, plans, results_path)
     for m in methods:
         log(f"{m}: operators {plans[m]}")
 
@@ -440,11 +343,11 @@ def run_study(
                 row = _run_one(eq, method, factories[method], (X, y, X_test, y_test), config, binary, unary,
                                units, judge_timeout)
             except Exception as exc:  # noqa: BLE001 - one failing fit must not end the study
-                row = _base_row(eq, method, config, plans[method])
+                row = base_row(eq, method, config, plans[method])
                 row["status"] = f"{type(exc).__name__}: {exc}".replace("\n", " ")
             keep = ~((results["name"].astype(str) == eq.name) & (results["method"].astype(str) == method))
             results = pd.concat([results[keep], pd.DataFrame([row], columns=RESULT_COLUMNS)], ignore_index=True)
-            _write_atomic(results, results_path)
+            write_results(results, results_path)
             if row["status"] != "ok":
                 what = f"failed: {row['status']}"
             elif row["recovered"]:
@@ -454,7 +357,7 @@ def run_study(
             else:
                 what = f"not recovered (selected {row['selected_formula']}, R^2 {row['r2_heldout']:.4g})"
             log(f"{prefix} {method}: {what}")
-    results = _read_results(results_path)
+    results = read_results(results_path)
     write_markdown(results, out / "results.md", methods)
     plot_recovery(results, out / "recovery_rate_vs_budget.png", budget_seconds, methods)
     return results
