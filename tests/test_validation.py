@@ -27,10 +27,10 @@ def fit(X=X, y=y, **params):
 @pytest.mark.parametrize("Xbad, match", [
     (np.where(np.arange(60).reshape(20, 3) == 7, np.nan, X), "NaN or Inf"),
     (np.where(np.arange(60).reshape(20, 3) == 7, np.inf, X), "NaN or Inf"),
-    (X[:, 0], "2-D"),
-    (np.empty((0, 3)), "empty"),
-    (np.empty((20, 0)), "no features"),
-    (np.array([["a", "b"]] * 20), "numeric"),
+    (X[:, 0], "Reshape your data"),                 # scikit-learn's own messages from here
+    (np.empty((0, 3)), r"0 sample\(s\)"),
+    (np.empty((20, 0)), r"0 feature\(s\)"),
+    (np.array([["a", "b"]] * 20), "could not convert string to float"),
 ])
 def test_bad_X(Xbad, match):
     with pytest.raises(ValueError, match=match):
@@ -38,11 +38,11 @@ def test_bad_X(Xbad, match):
 
 
 def test_bad_y():
-    with pytest.raises(ValueError, match="NaN or Inf"):
+    with pytest.raises(ValueError, match="y contains NaN"):
         fit(y=np.where(np.arange(20) == 3, np.nan, y))
-    with pytest.raises(ValueError, match="20 rows but y has 19"):
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[20, 19\]"):
         fit(y=y[:19])
-    with pytest.raises(ValueError, match="real numbers"):
+    with pytest.raises(ValueError, match="could not convert string to float"):
         fit(y=np.array(["a"] * 20))
 
 
@@ -119,12 +119,19 @@ def test_predict_before_fit():
 
 
 def test_dataframe_with_non_string_columns_is_positional(monkeypatch):
-    from keplersr.estimator import _validate_X
-    df = pd.DataFrame(X, columns=[0, 1, 2])
-    Xa, names, feature_names = _validate_X(df, None)
-    assert names == ["0", "1", "2"] and feature_names is None
-    Xa, names, feature_names = _validate_X(pd.DataFrame(X, columns=["a", "b", "c"]), None)
-    assert feature_names == ["a", "b", "c"]
+    from keplersr.data_validation import validate_fit_data
+    m = SymbolicRegressor()
+    Xa, ya, multi, w, names = validate_fit_data(m, pd.DataFrame(X, columns=[0, 1, 2]), y)
+    assert names == ["0", "1", "2"] and not hasattr(m, "feature_names_in_")
+    Xa, ya, multi, w, names = validate_fit_data(m, pd.DataFrame(X, columns=["a", "b", "c"]), y)
+    assert list(m.feature_names_in_) == ["a", "b", "c"] and m.n_features_in_ == 3
+
+
+def test_non_finite_X_is_located():
+    Xbad = X.copy()
+    Xbad[4, 2] = np.inf
+    with pytest.raises(ValueError, match="first at row 4, column 2"):
+        fit(X=Xbad)
 
 
 def test_run_state_with_numpy_parameters_is_json(tmp_path):

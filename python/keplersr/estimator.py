@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from . import rundir
+from .data_validation import validate_fit_data, validate_predict_data
 from .expressions import CompiledExpression, codes_to_sympy, to_latex
 from .model_selection import select_index
 from .options import OPTIONS, build_operator_spec, engine_options, seed_from, units_options, validate_params
@@ -42,6 +43,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     # The constructor is written from the option declaration
     # (keplersr/options/declaration.py): see _declared_init below.
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True     # a 2-D y runs one search per column
+        return tags
+
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, weights=None, variable_names=None, X_units=None, y_units=None):
         """Search for formulas ``y ~ f(X)``.
@@ -55,9 +61,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         vectors over m, s, kg, T, V); candidates whose dimensions do not
         match are penalised by ``dimensional_constraint_penalty``.
         """
-        Xa, names, feature_names = _validate_X(X, variable_names)
-        ya, multi = _validate_y(y, Xa.shape[0])
-        w = _validate_weights(weights, Xa.shape[0])
+        Xa, ya, multi, w, names = validate_fit_data(self, X, y, weights, variable_names)
         params = validate_params(self.get_params())
         spec = build_operator_spec(params["binary_operators"], params["unary_operators"],
                                    params["extra_sympy_mappings"])
@@ -66,11 +70,6 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         opts["seed"] = seed_from(params["random_state"])
         procs = params["procs"]
 
-        self.n_features_in_ = Xa.shape[1]
-        if feature_names is not None:
-            self.feature_names_in_ = np.asarray(feature_names, dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
         self.variable_names_ = list(names)
         self.binary_operators_ = list(spec.binary)
         self.unary_operators_ = list(spec.unary)
@@ -212,22 +211,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         pickled model predicts anywhere.
         """
         self._tables()
-        Xa = self._validate_predict_X(X)
+        Xa = validate_predict_data(self, X)
         out = self._per_output(lambda row: np.asarray(row["lambda_format"](Xa), dtype=float), index)
         if self.multioutput_:
             return np.column_stack(out)
         return out
-
-    def _validate_predict_X(self, X):
-        if isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
-            missing = [c for c in self.feature_names_in_ if c not in X.columns]
-            if missing:
-                raise ValueError(f"X is missing the columns {missing} seen in fit")
-            X = X[list(self.feature_names_in_)]
-        Xa, _, _ = _validate_X(X, None, what="X")
-        if Xa.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {Xa.shape[1]} features, but the model was fitted with {self.n_features_in_}")
-        return Xa
 
     # --------------------------------------------------------------- reload
     @classmethod
@@ -306,102 +294,7 @@ SymbolicRegressor.__init__ = _declared_init()
 SymbolicRegressor.__doc__ += "\n" + docstring_parameters() + "\n"
 
 
-# ---------------------------------------------------------------- validation
-def _validate_X(X, variable_names, what="X"):
-    feature_names = None
-    if isinstance(X, pd.DataFrame):
-        bad = [str(c) for c in X.columns if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])]
-        if bad:
-            raise ValueError(f"{what} has non-numeric columns: {bad}")
-        if variable_names is not None:
-            raise ValueError("variable_names cannot be combined with a DataFrame X: its column names are used")
-        names = [str(c) for c in X.columns]
-        # like scikit-learn: feature names are recorded only when all are strings
-        feature_names = names if all(isinstance(c, str) for c in X.columns) else None
-        Xa = X.to_numpy(dtype=float)
-    else:
-        try:
-            Xa = np.asarray(X)
-        except Exception as err:  # ragged lists etc.
-            raise ValueError(f"{what} cannot be read as a numeric array: {err}") from None
-        if Xa.dtype == object or not (np.issubdtype(Xa.dtype, np.number) or Xa.dtype == bool):
-            raise ValueError(f"{what} must be numeric, got an array of dtype {Xa.dtype}")
-        if Xa.dtype == bool or np.iscomplexobj(Xa):
-            raise ValueError(f"{what} must be real-valued numbers, got dtype {Xa.dtype}")
-        Xa = Xa.astype(float)
-        if Xa.ndim == 1:
-            raise ValueError(f"{what} must be 2-D (n_samples, n_features); reshape a single feature with X.reshape(-1, 1)")
-        names = None
-    if Xa.ndim != 2:
-        raise ValueError(f"{what} must be 2-D (n_samples, n_features), got shape {Xa.shape}")
-    if Xa.shape[0] == 0:
-        raise ValueError(f"{what} is empty: it has no rows")
-    if Xa.shape[1] == 0:
-        raise ValueError(f"{what} has no features (columns)")
-    bad = ~np.isfinite(Xa)
-    if bad.any():
-        rows, cols = np.nonzero(bad)
-        raise ValueError(f"{what} contains NaN or Inf ({int(bad.sum())} values, first at row {rows[0]}, column {cols[0]})")
-    if names is None:
-        if variable_names is None:
-            names = [f"x{j}" for j in range(Xa.shape[1])]
-        else:
-            names = [str(v) for v in variable_names]
-            if len(names) != Xa.shape[1]:
-                raise ValueError(f"variable_names has {len(names)} names for {Xa.shape[1]} features")
-    if len(set(names)) != len(names):
-        raise ValueError(f"variable names must be unique, got {names}")
-    for nm in names:
-        if not nm or any(ch.isspace() for ch in nm) or any(ch in nm for ch in "()+-*/^,"):
-            raise ValueError(f"variable name {nm!r} is not usable in a formula (no spaces, operators or parentheses)")
-    return np.ascontiguousarray(Xa), names, feature_names
-
-
-def _validate_y(y, n):
-    if isinstance(y, (pd.Series, pd.DataFrame)):
-        cols = [y] if isinstance(y, pd.Series) else [y[c] for c in y.columns]
-        for c in cols:
-            if not pd.api.types.is_numeric_dtype(c) or pd.api.types.is_bool_dtype(c):
-                raise ValueError(f"y must be numeric, column {c.name!r} has dtype {c.dtype}")
-        ya = y.to_numpy(dtype=float)
-    else:
-        ya = np.asarray(y)
-        if ya.dtype == object or not np.issubdtype(ya.dtype, np.number) or np.iscomplexobj(ya):
-            raise ValueError(f"y must be real numbers, got an array of dtype {ya.dtype}")
-        ya = ya.astype(float)
-    if ya.ndim == 0 or ya.ndim > 2:
-        raise ValueError(f"y must be 1-D (n_samples,) or 2-D (n_samples, n_outputs), got shape {ya.shape}")
-    if ya.shape[0] != n:
-        raise ValueError(f"X has {n} rows but y has {ya.shape[0]}")
-    multi = ya.ndim == 2
-    if not multi:
-        ya = ya[:, None]
-    if ya.shape[1] == 0:
-        raise ValueError("y has no outputs (columns)")
-    bad = ~np.isfinite(ya)
-    if bad.any():
-        raise ValueError(f"y contains NaN or Inf ({int(bad.sum())} values, first at row {np.nonzero(bad)[0][0]})")
-    return ya, multi
-
-
-def _validate_weights(weights, n):
-    if weights is None:
-        return None
-    w = np.asarray(weights)
-    if w.dtype == object or not np.issubdtype(w.dtype, np.number) or np.iscomplexobj(w):
-        raise ValueError(f"weights must be real numbers, got dtype {w.dtype}")
-    w = w.astype(float).ravel() if w.ndim == 2 and 1 in w.shape else w.astype(float)
-    if w.ndim != 1 or w.shape[0] != n:
-        raise ValueError(f"weights must have shape ({n},), got {np.asarray(weights).shape}")
-    if not np.all(np.isfinite(w)):
-        raise ValueError("weights contain NaN or Inf")
-    if np.any(w < 0):
-        raise ValueError("weights must be non-negative")
-    if not np.any(w > 0):
-        raise ValueError("weights are all zero")
-    return w
-
-
+# ---------------------------------------------------------------- helpers
 def _jsonable_params(params):
     out = {}
     for k, v in params.items():
