@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from . import rundir
 from .data_validation import validate_fit_data, validate_predict_data
+from .display import front_html, front_text, latex_table
 from .expressions import CompiledExpression, codes_to_sympy, to_latex
 from .model_selection import select_index
 from .options import OPTIONS, build_operator_spec, engine_options, seed_from, units_options, validate_params
@@ -254,17 +255,60 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self._set_equations(state["outputs"])
         return self
 
+    # ------------------------------------------------------------- display
+    def _display_parts(self):
+        tables = self._tables()
+        selected = []
+        for t in tables:
+            try:
+                selected.append(select_index(t, self.model_selection) if len(t) else None)
+            except ValueError:
+                selected.append(None)
+        labels = [f"output {k}" for k in range(len(tables))] if self.multioutput_ else [""]
+        return tables, selected, labels
+
     def __repr__(self):
+        head = super().__repr__()
         if not hasattr(self, "equations_"):
-            return super().__repr__()
-        try:
-            best = self.get_best()
-            eqs = [best] if not self.multioutput_ else best
-            lines = [super().__repr__(), "selected:"]
-            lines += [f"  {r['equation']}  (complexity {r['complexity']}, loss {r['loss']:.4g})" for r in eqs]
-            return "\n".join(lines)
-        except ValueError:
-            return super().__repr__()
+            return head
+        return head + "\n" + front_text(*self._display_parts())
+
+    def _repr_html_fitted(self):
+        tables, selected, labels = self._display_parts()
+        caption = f"SymbolicRegressor: variables {', '.join(self.variable_names_)}"
+        return front_html(tables, selected, labels, caption=caption)
+
+    def _repr_mimebundle_(self, **kwargs):
+        """Jupyter display: the front (selected formula highlighted) once fitted, else scikit-learn's."""
+        if not hasattr(self, "equations_"):
+            return super()._repr_mimebundle_(**kwargs)
+        return {"text/plain": repr(self), "text/html": self._repr_html_fitted()}
+
+    def latex_table(self, indices=None, precision=3):
+        """The front (or its rows ``indices``) as a LaTeX ``tabular`` with booktabs rules.
+
+        For a 2-D ``y``, a list of tables (``indices``: one list per output or None).
+        """
+        tables, selected, _ = self._display_parts()
+        if self.multioutput_:
+            idx = indices if indices is not None else [None] * len(tables)
+            return [latex_table(t, i, precision, s) for t, i, s in zip(tables, idx, selected)]
+        return latex_table(tables[0], indices, precision, selected[0])
+
+    # -------------------------------------------------------------- pickle
+    def __getstate__(self):
+        """User operators' sympy mappings are pickled as sympy ``Lambda`` objects.
+
+        A Python function (often a lambda) cannot be pickled; its sympy form
+        can. A mapping that does not build a sympy expression from symbols is
+        dropped with a warning (the fitted formulas are unaffected; only
+        rebuilding formulas that use it, e.g. ``from_file``, needs it again).
+        """
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
+        state = dict(state)
+        if state.get("extra_sympy_mappings"):
+            state["extra_sympy_mappings"] = _picklable_mappings(state["extra_sympy_mappings"])
+        return state
 
 
 def _declared_init():
@@ -295,6 +339,29 @@ SymbolicRegressor.__doc__ += "\n" + docstring_parameters() + "\n"
 
 
 # ---------------------------------------------------------------- helpers
+def _picklable_mappings(mappings):
+    import pickle
+
+    import sympy
+
+    out = {}
+    for name, fn in mappings.items():
+        try:
+            pickle.dumps(fn)
+            out[name] = fn
+            continue
+        except Exception:
+            pass
+        try:
+            nargs = len(inspect.signature(fn).parameters)
+            args = sympy.symbols(f"_a0:{nargs}", real=True)
+            out[name] = sympy.Lambda(args, sympy.sympify(fn(*args)))
+        except Exception as err:   # noqa: BLE001 - any failure means: cannot be restored
+            warnings.warn(f"extra_sympy_mappings[{name!r}] cannot be pickled nor expressed in sympy "
+                          f"({err}); it is left out of the pickle", RuntimeWarning, stacklevel=3)
+    return out
+
+
 def _jsonable_params(params):
     out = {}
     for k, v in params.items():
