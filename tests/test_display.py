@@ -20,12 +20,12 @@ RECORDS = [
 ]
 
 
-def fitted(**params):
+def fitted(units=None, **params):
     m = SymbolicRegressor(binary_operators=["+", "-", "*"], unary_operators=["inv2(x) = 1/x^2"],
                           extra_sympy_mappings={"inv2": lambda x: 1 / x ** 2}, **params)
     state = {"status": "finished", "variable_names": ["x0"], "feature_names_in": None,
              "binary_operators": ["+", "-", "*"], "unary_operators": ["inv2"], "multioutput": False,
-             "outputs": [RECORDS]}
+             "outputs": [RECORDS], "X_units": units, "y_units": "J" if units else None}
     return m._load_state(state, "nowhere")
 
 
@@ -74,3 +74,10 @@ def test_mapping_without_a_sympy_form_is_dropped_with_a_warning():
         back = pickle.loads(pickle.dumps(m))
     assert "inv2" not in back.extra_sympy_mappings
     assert back.predict(np.array([[2.0]]), index=2).shape == (1,)
+
+
+def test_units_are_kept_and_shown():
+    m = fitted(units=["m/s"])
+    assert m.X_units_ == ["m/s"] and m.y_units_ == "J"
+    assert "x0 [m/s]; y [J]" in m._repr_mimebundle_()["text/html"]
+    assert fitted().X_units_ is None

@@ -144,3 +144,9 @@ def test_run_state_with_numpy_parameters_is_json(tmp_path):
     assert back["params"] == {"niterations": 40, "parsimony": 0.01}
     rec = back["outputs"][0][0]
     assert rec["loss"] != rec["loss"] and rec["constants_stderr"] == [float("inf")]
+
+
+def test_deterministic_says_it_ignores_the_timeout():
+    with pytest.warns(UserWarning, match="ignores timeout_in_seconds"):
+        with pytest.raises(AssertionError, match="Julia was touched"):   # validation passed, then Julia
+            fit(deterministic=True, random_state=0, timeout_in_seconds=5)

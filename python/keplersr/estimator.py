@@ -38,6 +38,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     ``keplersr/options/declaration.py``). Fitted attributes: ``equations_``
     (a DataFrame, or a list of them for a 2-D ``y``), ``n_features_in_``,
     ``feature_names_in_`` (DataFrame input), ``variable_names_``,
+    ``X_units_`` / ``y_units_`` (the units given to ``fit``, also in run.json),
     ``run_dir_``, ``history_``, ``stop_reason_``, ``interrupted_``.
     """
 
@@ -70,6 +71,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         opts.update(units_options(X_units, y_units, Xa.shape[1], ya.shape[1], params))
         opts["seed"] = seed_from(params["random_state"])
         procs = params["procs"]
+        if params["deterministic"] and params["timeout_in_seconds"] is not None:
+            warnings.warn("deterministic=True ignores timeout_in_seconds (a time limit would make the result "
+                          "depend on the machine's speed); the search stops after niterations or max_evals",
+                          UserWarning, stacklevel=2)
+        self.X_units_ = None if X_units is None else [str(u) if isinstance(u, str) else list(u) for u in X_units]
+        self.y_units_ = None if y_units is None else (str(y_units) if isinstance(y_units, str) else list(y_units))
 
         self.variable_names_ = list(names)
         self.binary_operators_ = list(spec.binary)
@@ -137,6 +144,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             "status": status,
             "params": _jsonable_params(self.get_params()),
             "variable_names": self.variable_names_,
+            "X_units": self.X_units_,
+            "y_units": self.y_units_,
             "feature_names_in": (list(self.feature_names_in_) if hasattr(self, "feature_names_in_") else None),
             "binary_operators": self.binary_operators_,
             "unary_operators": self.unary_operators_,
@@ -241,6 +250,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
     def _load_state(self, state, run_dir):
         self.variable_names_ = state["variable_names"]
+        self.X_units_ = state.get("X_units")
+        self.y_units_ = state.get("y_units")
         self.n_features_in_ = len(self.variable_names_)
         if state.get("feature_names_in"):
             self.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
@@ -276,7 +287,15 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     def _repr_html_fitted(self):
         tables, selected, labels = self._display_parts()
         caption = f"SymbolicRegressor: variables {', '.join(self.variable_names_)}"
-        return front_html(tables, selected, labels, caption=caption)
+        return front_html(tables, selected, labels, caption=caption, units=self._units_text())
+
+    def _units_text(self):
+        if getattr(self, "X_units_", None) is None:
+            return None
+        text = "units: " + ", ".join(f"{n} [{u}]" for n, u in zip(self.variable_names_, self.X_units_))
+        if getattr(self, "y_units_", None) is not None:
+            text += f"; y [{self.y_units_}]"
+        return text
 
     def _repr_mimebundle_(self, **kwargs):
         """Jupyter display: the front (selected formula highlighted) once fitted, else scikit-learn's."""
