@@ -56,3 +56,72 @@ function check_nested(n::Node, opts::Options)::Bool
     end
     return n.degree == 1 ? check_nested(n.l, opts) : check_nested(n.l, opts) && check_nested(n.r, opts)
 end
+
+# --- default nesting limits ----------------------------------------------------
+#
+# Engine defaults applied to the operators of the set (by name), merged under
+# the user's nested_constraints. Nesting a transcendental function inside
+# another (`tanh(tanh(x))`, `sin(log(x))`, `exp(log(x))`, `asin(acos(x))`) is
+# rare in physics formulas but, with many unary operators, such nests are what
+# the search fills its populations with: each is a cheap way to bend a curve.
+# Not limited: the algebraic unary operators (`sqrt`, `square`, `cube`, `inv`,
+# `neg`, `abs`), trig inside `exp` (`exp(k*cos(theta))`, a Boltzmann factor)
+# and trig inside an inverse trig function (`asin(n*sin(theta))`, Snell's law).
+
+"""Transcendental unary operators that may not contain one another by default."""
+const NESTING_TRANSCENDENTAL = ("sin", "cos", "tan", "exp", "log", "tanh", "sinh", "cosh")
+"""Inverse trigonometric operators: may contain trig, not exp/log/hyperbolic or each other."""
+const NESTING_INVERSE_TRIG = ("asin", "acos", "atan")
+const NESTING_TRIG = ("sin", "cos", "tan")
+
+"""Is `inner` (a unary built-in name) forbidden anywhere inside `outer` by default?"""
+function default_nesting_forbidden(outer::String, inner::String)::Bool
+    inner_transc = inner in NESTING_TRANSCENDENTAL || inner in NESTING_INVERSE_TRIG
+    if outer in NESTING_TRANSCENDENTAL
+        (outer == "exp" && inner in NESTING_TRIG) && return false
+        return inner_transc
+    elseif outer in NESTING_INVERSE_TRIG
+        return inner_transc && !(inner in NESTING_TRIG)
+    end
+    return false
+end
+
+"""
+    default_nested_constraints(ops) -> Vector{NTuple{5,Int}}
+
+The engine's default nesting limits for the unary operators of `ops` that are
+built-ins by name (`default_nesting_forbidden`): `(1, outer, 1, inner, 0)`
+entries, i.e. `inner` may not occur anywhere in the argument of `outer`.
+Only operators present in the set get entries; a user operator whose name
+shadows a built-in is treated as that built-in.
+"""
+function default_nested_constraints(ops::OperatorSet)::Vector{NTuple{5,Int}}
+    out = NTuple{5,Int}[]
+    for (i, outer) in enumerate(ops.unanames), (j, inner) in enumerate(ops.unanames)
+        default_nesting_forbidden(outer, inner) && push!(out, (1, i, 1, j, 0))
+    end
+    return out
+end
+
+"""
+    merge_nested_constraints(user, defaults) -> Vector{NTuple{5,Int}}
+
+The user's entries first (unchanged, in their order), then every default
+whose (outer, inner) pair the user did not name: a user entry for a pair
+overrides the default (e.g. `{"sin": {"sin": 1}}` allows one `sin` inside
+`sin`, a large number lifts the limit).
+"""
+function merge_nested_constraints(user::Vector{NTuple{5,Int}},
+                                  defaults::Vector{NTuple{5,Int}})::Vector{NTuple{5,Int}}
+    named = Set((e[1], e[2], e[3], e[4]) for e in user)
+    out = copy(user)
+    for e in defaults
+        (e[1], e[2], e[3], e[4]) in named || push!(out, e)
+    end
+    return out
+end
+
+"""Constraints `c` with the default nesting limits of `ops` merged under its own."""
+with_default_nesting(c::Constraints, ops::OperatorSet)::Constraints =
+    Constraints(c.maxsize, c.maxdepth, c.bin_constraints, c.una_constraints,
+                merge_nested_constraints(c.nested_constraints, default_nested_constraints(ops)))

@@ -137,6 +137,21 @@ Base.@kwdef struct RunControl
 end
 
 """
+Mini-batches (julia/search/state.jl, scoring.jl, evolve.jl): with batching,
+each population scores its candidates and fits their constants on a fresh
+random sample of `batch_size` rows per iteration; the hall of fame only
+takes full-data losses. `:auto` turns it on when the data has more than
+`BATCHING_AUTO_ROWS` rows (and more rows than `batch_size`).
+"""
+Base.@kwdef struct Batching
+    batching::Symbol = :auto                  # :auto, :on, :off
+    batch_size::Int = 1000                    # rows per batch
+end
+
+"""Rows above which `batching = :auto` turns batching on."""
+const BATCHING_AUTO_ROWS = 10_000
+
+"""
     Options
 
 Every setting of one search: the operator set and one sub-struct per
@@ -161,13 +176,14 @@ mutable struct Options
     # dimensional analysis (julia/dimensions/): nothing, or the DimensionSpec of the
     # features and target with the penalty for inconsistent candidates
     dims::Any
+    batches::Batching
 end
 
 """The grouped fields of `Options` and their types; the flat names are the fields of each type."""
 const OPTION_GROUPS = (:constraints => Constraints, :complexity => ComplexityCosts,
     :evolution => Evolution, :selection => Selection, :constant_fitting => ConstantFitting,
     :migration => Migration, :enumeration => EnumerationSeeding, :objective => Objective,
-    :control => RunControl)
+    :control => RunControl, :batches => Batching)
 
 """Flat names that are whole fields of `Options` (not inside a group), with their defaults."""
 const TOP_LEVEL_OPTION_DEFAULTS = (linear_scaling = false, dims = nothing)
@@ -258,6 +274,7 @@ function Options(ops::OperatorSet, settings::Dict{Symbol,Any})
         o.constraints = Constraints(c.maxsize, c.maxsize, c.bin_constraints, c.una_constraints,
                                     c.nested_constraints)
     end
+    o.constraints = with_default_nesting(o.constraints, ops)   # engine nesting defaults, julia/core/complexity.jl
     validate_options(o)
     return o
 end
@@ -283,5 +300,8 @@ function validate_options(o::Options)
         throw(ArgumentError("enumerate_time_budget must be >= 0 seconds, got $(en.enumerate_time_budget)"))
     o.objective.loss == :custom && o.objective.custom_loss === nothing &&
         throw(ArgumentError("custom loss needs a function"))
+    o.batches.batching in (:auto, :on, :off) ||
+        throw(ArgumentError("batching must be \"auto\", \"on\" or \"off\", got $(repr(String(o.batches.batching)))"))
+    o.batches.batch_size >= 1 || throw(ArgumentError("batch_size must be >= 1, got $(o.batches.batch_size)"))
     return o
 end

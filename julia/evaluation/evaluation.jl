@@ -8,14 +8,21 @@
 # which vectorises without fast-math (a float NaN probe under @simd can be
 # folded away by the compiler).
 
-"""Reusable buffers for evaluating trees on `n` rows with element type `T`."""
+"""
+Reusable buffers for evaluating trees on `n` rows with element type `T`,
+and the workspace's running account of its evaluations: nanoseconds spent
+in `eval_tree!` (`eval_ns`) and node-rows evaluated (`node_rows`, nodes of
+the tree x rows), read by the search's instrumentation.
+"""
 mutable struct EvalWorkspace{T}
     n::Int
     bufs::Vector{Vector{T}}
     cidx::Int      # running constant counter (prefix order) during a Dual pass
     seed::Int      # index of the constant whose derivative is propagated (0: none)
+    eval_ns::UInt64
+    node_rows::Int
 end
-EvalWorkspace{T}(n::Integer) where {T} = EvalWorkspace{T}(Int(n), Vector{T}[], 0, 0)
+EvalWorkspace{T}(n::Integer) where {T} = EvalWorkspace{T}(Int(n), Vector{T}[], 0, 0, UInt64(0), 0)
 
 @inline function workspace_buffer!(ws::EvalWorkspace{T}, level::Int) where {T}
     while length(ws.bufs) < level
@@ -131,12 +138,17 @@ end
 
 Evaluate `tree` on every row of `X` (rows x features, column-major) into
 `out`. Returns `false` as soon as a node produces a non-finite value (the
-contents of `out` are then unspecified).
+contents of `out` are then unspecified). The time taken and the node-rows
+are added to `ws.eval_ns` / `ws.node_rows`.
 """
 function eval_tree!(out::Vector{T}, tree::Node, X::Matrix{Float64}, ops::OperatorSet,
                     ws::EvalWorkspace{T})::Bool where {T}
     ws.cidx = 0
-    return eval_node!(out, tree, X, ops, ws, 1)
+    t0 = time_ns()
+    ok = eval_node!(out, tree, X, ops, ws, 1)
+    ws.eval_ns += time_ns() - t0
+    ws.node_rows += count_nodes(tree) * length(out)
+    return ok
 end
 
 function eval_node!(out::Vector{T}, n::Node, X::Matrix{Float64}, ops::OperatorSet,

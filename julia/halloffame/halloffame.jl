@@ -88,3 +88,13 @@ function front_entries(hof::HallOfFame, data::Dataset, opts::Options; uncertaint
     end
     return entries
 end
+
+"""The loss of the hall of fame's formula at each complexity (Inf where empty), into `out`."""
+function hof_losses!(out::Vector{Float64}, hof::HallOfFame)::Vector{Float64}
+    @inbounds for c in eachindex(hof.members)
+        m = hof.members[c]
+        out[c] = m === nothing ? Inf : m.loss
+    end
+    return out
+end
+hof_losses(hof::HallOfFame)::Vector{Float64} = hof_losses!(Vector{Float64}(undef, length(hof.members)), hof)

@@ -23,7 +23,10 @@ end
 Outcome of `run_search`: the Pareto front (with the standard errors of the
 constants), why the search ended (`stop_reason`: "niterations", "timeout",
 "max_evals", "early_stop_condition" or "interrupted"), iterations done,
-candidate evaluations and seconds taken.
+candidate evaluations and seconds taken; and where the time went: seconds
+spent in the evaluator (`eval_seconds`, summed over the populations and the
+seeding, so up to `elapsed` x threads) and the node-rows evaluated
+(`node_rows`: tree nodes x rows, summed over every evaluation).
 """
 struct SearchResult
     front::Vector{FrontEntry}
@@ -31,4 +34,6 @@ struct SearchResult
     iterations::Int
     evals::Int
     elapsed::Float64
+    eval_seconds::Float64
+    node_rows::Int
 end

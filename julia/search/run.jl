@@ -30,7 +30,7 @@ function run_search(data::Dataset, opts::Options;
 
     # seeding from exhaustive enumeration: the best distinct small expressions
     # go round-robin into the populations (a quarter of each at most)
-    enum_state = PopulationState(rand(master, UInt), data, opts)
+    enum_state = PopulationState(rand(master, UInt), data, opts; batched=false)
     ranked = enumeration_seeds(data, opts, enum_state, t0)
     for m in enum_state.best
         m === nothing || offer!(hof, m)
@@ -38,7 +38,8 @@ function run_search(data::Dataset, opts::Options;
     popseeds = population_seeds(ranked, opts)
 
     states = Vector{PopulationState}(undef, npop)
-    tasks = [Threads.@spawn init_population_state(seeds[i], data, opts, popseeds[i]) for i in 1:npop]
+    hof_loss = hof_losses(hof)
+    tasks = [Threads.@spawn init_population_state(seeds[i], data, opts, popseeds[i], hof_loss) for i in 1:npop]
     for i in 1:npop
         states[i] = fetch(tasks[i])
     end
@@ -66,9 +67,11 @@ function run_search(data::Dataset, opts::Options;
             stop_reason = "interrupted"; break
         end
         iter += 1
+        hof_losses!(hof_loss, hof)
         for ps in states
             fill!(ps.best, nothing)
             fill!(ps.freq, 0.0)
+            snapshot_hof!(ps, hof_loss)
         end
         ptasks = [Threads.@spawn evolve!(states[i], data, opts, freq, stop) for i in 1:npop]
         # wait, polling the caller's stop request so an interrupt takes effect mid-iteration
@@ -111,6 +114,34 @@ function run_search(data::Dataset, opts::Options;
             report(iter)
         end
     end
+    # batching: the front's constants were fitted on batches; refit them on all rows
+    any(ps -> ps.batched, states) && polish_constants!(hof, data, opts, master)
     report(iter)
-    return SearchResult(front_entries(hof, data, opts), stop_reason, iter, evals(), time() - t0)
+    allstates = (enum_state, states...)
+    return SearchResult(front_entries(hof, data, opts), stop_reason, iter, evals(), time() - t0,
+                        sum(eval_ns, allstates) / 1e9, sum(node_rows, allstates))
+end
+
+"""
+    polish_constants!(hof, data, opts, rng)
+
+Refit the constants of every hall-of-fame formula on all rows of `data`
+(one run from its current constants, no restarts); a refit replaces the
+entry when it lowers the loss. Used after a batched search, whose constant
+fits saw only batches.
+"""
+function polish_constants!(hof::HallOfFame, data::Dataset, opts::Options, rng::AbstractRNG)
+    cf = opts.constant_fitting
+    popts = copy(opts)
+    popts.constant_fitting = ConstantFitting(cf.optimize_probability, cf.optimizer_iterations, 0)
+    cw = ConstantWorkspace(data.n)
+    for (c, m) in enumerate(hof.members)
+        (m === nothing || count_constants(m.tree) == 0) && continue
+        t = copy_tree(m.tree)
+        f = optimize_constants!(t, data, popts, rng, cw)
+        if isfinite(f) && f < m.loss
+            hof.members[c] = PopMember(t, f, member_score(f, c, data.baseline_loss, opts), c, m.birth)
+        end
+    end
+    return hof
 end

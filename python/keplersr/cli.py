@@ -100,6 +100,8 @@ def cmd_bench(args):
         from .benchmarks.eval_bench import main as run
     elif args.what == "startup":
         from .benchmarks.startup_bench import main as run
+    elif args.what == "search":
+        from .benchmarks.search_bench import main as run
     else:
         from .benchmarks.feynman_study import main as run
     return run(args.rest)
@@ -122,8 +124,8 @@ def main(argv=None):
     # score rule (biggest drop in log-loss per complexity) picks the law itself
     p.set_defaults(func=cmd_demo, verbosity=0, niterations=20, maxsize=12, binary_operators=["+", "-", "*", "/"],
                    unary_operators=["sqrt", "square", "cube"], model_selection="score")
-    p = sub.add_parser("bench", help="benchmarks: eval, startup, feynman")
-    p.add_argument("what", choices=["eval", "startup", "feynman"])
+    p = sub.add_parser("bench", help="benchmarks: eval, search, startup, feynman")
+    p.add_argument("what", choices=["eval", "search", "startup", "feynman"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)

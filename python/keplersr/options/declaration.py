@@ -158,7 +158,10 @@ OPTIONS: Tuple[Option, ...] = (
     _o("constraints", None, "custom", "size and shape",
        "argument-size limits, e.g. `{\"^\": (-1, 1), \"sin\": 5}` (-1 = unlimited)", engine="custom", cli=False),
     _o("nested_constraints", None, "custom", "size and shape",
-       "nesting limits, e.g. `{\"sin\": {\"sin\": 0, \"cos\": 0}}` forbids `sin(sin(x))`",
+       "nesting limits, e.g. `{\"sin\": {\"sin\": 0, \"cos\": 0}}` forbids `sin(sin(x))`; merged over the engine's "
+       "defaults: no transcendental function (sin cos tan exp log tanh sinh cosh asin acos atan) inside another, "
+       "except trig inside `exp`, `asin`, `acos`, `atan`; a pair named here overrides its default "
+       "(e.g. `{\"tanh\": {\"tanh\": 9}}`)",
        engine="custom", cli=False),
     _o("complexity_of_operators", None, "custom", "size and shape",
        "per-operator complexity, e.g. `{\"exp\": 3}`", engine="custom", cli=False),
@@ -243,6 +246,12 @@ OPTIONS: Tuple[Option, ...] = (
        "at most this many distinct expressions are enumerated", low=1),
     _o("enumerate_time_budget", 5.0, "float", "speed-ups",
        "seconds the enumeration may take (ignored when `deterministic`)", low=0.0),
+    _o("batching", "auto", "choice", "speed-ups",
+       "score candidates and fit their constants on a fresh random batch of `batch_size` rows per "
+       "iteration and population (the hall of fame still gets full-data losses, and the final front's "
+       "constants are refitted on all rows): `\"on\"`, `\"off\"`, or `\"auto\"` (on above 10,000 rows)",
+       choices=("auto", "on", "off")),
+    _o("batch_size", 1000, "int", "speed-ups", "rows per batch (with `batching`)", low=1),
     # units
     _o("dimensional_constraint_penalty", None, "float", "units",
        "with `X_units`/`y_units`: loss penalty of a dimensionally inconsistent candidate while it evolves "
