@@ -4,10 +4,10 @@
 #
 #   julia -t T bench_search.jl SECONDS MODES BATCH_SIZE FILE...
 #
-# SECONDS: wall time of each timed search; MODES: comma-separated batching
-# modes ("off", "on", "auto"); BATCH_SIZE: rows per batch (0: the engine's
-# default); each FILE holds one dataset (Int64 n, Int64 p,
-# X as n x p Float64 column-major, y as n Float64; written by
+# SECONDS: rough wall time of each search on one thread; MODES:
+# comma-separated batching modes ("off", "on", "auto"); BATCH_SIZE: rows
+# per batch (0: the engine's default); each FILE holds one dataset (Int64 n,
+# Int64 p, X as n x p Float64 column-major, y as n Float64; written by
 # python/keplersr/benchmarks/search_bench.py). Operators: + - * / and sin cos
 # exp log sqrt square tanh asin acos; the other options are the engine's
 # defaults, with a fixed seed.
@@ -15,11 +15,15 @@
 # For each (file, mode) two measurements:
 #   * the enumeration seeding alone (default settings, its time budget
 #     applies): its seconds;
-#   * a search of SECONDS without enumeration seeding (so the rate is the
-#     evolution's): candidates/s, node-rows/s, the share of the threads'
-#     time spent in the evaluator (eval_seconds / (elapsed x threads used)),
-#     ns per node-row inside the evaluator, and the share of GC time.
-#     "on(-)": batching asked for but not active (batch_size >= rows).
+#   * a search without enumeration seeding (so the rate is the evolution's),
+#     seeded and deterministic with a fixed number of iterations (`iters`,
+#     sized from the rows scored so that one thread takes roughly SECONDS):
+#     the same work on any thread count, so the thread speed-up is the
+#     ratio of the times. Reported: candidates/s, node-rows/s, the share
+#     of the threads' time spent in the evaluator (eval_seconds / (elapsed
+#     x threads used)), ns per node-row inside the evaluator, and the share
+#     of GC time. "on(-)": batching asked for but not active (batch_size >=
+#     rows).
 # One line per measurement starting with "RESULT" (key=value fields) is
 # what the Python front end reads.
 
@@ -51,6 +55,19 @@ end
 """Does the search score on batches (an engine before batching: never)?"""
 batched(opts, n) = isdefined(K, :batching_active) && K.batching_active(opts, n)
 
+"""
+Iterations for about `seconds` on one thread: a candidate scored on `m`
+rows is taken to cost 5 µs + 17.5 ns x m (about 7 nodes at 2.5 ns per
+node-row). Depends only on the rows scored, so every thread count does the
+same work.
+"""
+function bench_iterations(opts, n::Int, seconds::Float64)::Int
+    m = batched(opts, n) ? opts.batches.batch_size : n
+    e = opts.evolution
+    per_iteration = e.populations * e.ncycles_per_iteration * cld(e.population_size, opts.selection.tournament_selection_n)
+    return max(1, round(Int, seconds / (per_iteration * (5e-6 + 17.5e-9 * m))))
+end
+
 """Seconds of the enumeration seeding on `data` (default settings)."""
 function time_seeding(data::K.Dataset, mode::String)::Float64
     opts = bench_options(mode)
@@ -62,17 +79,19 @@ function time_seeding(data::K.Dataset, mode::String)::Float64
     return time() - t0
 end
 
-"""A timed search without enumeration; returns its figures."""
+"""A fixed-work search without enumeration; returns its figures."""
 function time_search(data::K.Dataset, mode::String, seconds::Float64)
-    opts = bench_options(mode; niterations=10^9, timeout_in_seconds=seconds, enumerate_max_complexity=0)
+    iters = bench_iterations(bench_options(mode), data.n, seconds)
+    opts = bench_options(mode; niterations=iters, deterministic=true, enumerate_max_complexity=0)
     GC.gc()
     gc0 = Base.gc_num()
     r = K.run_search(data, opts)
     gcd = Base.GC_Diff(Base.gc_num(), gc0)
     used = min(Threads.nthreads(), opts.evolution.populations)
-    return (batched=batched(opts, data.n), evals=r.evals, elapsed=r.elapsed, cps=r.evals / r.elapsed,
-            nrps=r.node_rows / r.elapsed, share=r.eval_seconds / (r.elapsed * used), nspnr=1e9 * r.eval_seconds / max(r.node_rows, 1),
-            gc=gcd.total_time / 1e9 / r.elapsed, best=isempty(r.front) ? Inf : r.front[end].loss)
+    return (batched=batched(opts, data.n), iters=iters, evals=r.evals, elapsed=r.elapsed,
+            cps=r.evals / r.elapsed, nrps=r.node_rows / r.elapsed, share=r.eval_seconds / (r.elapsed * used),
+            nspnr=1e9 * r.eval_seconds / max(r.node_rows, 1), gc=gcd.total_time / 1e9 / r.elapsed,
+            best=isempty(r.front) ? Inf : r.front[end].loss)
 end
 
 function main(args)
@@ -88,18 +107,22 @@ function main(args)
                                           populations=2, ncycles_per_iteration=20))
     end
     nt = Threads.nthreads()
-    println(@sprintf("%8s %7s %8s %8s %10s %12s %8s %9s %6s %8s %11s", "rows", "threads", "batching",
-                     "seed s", "cand/s", "node-rows/s", "in eval", "ns/nr", "gc", "evals", "best loss"))
+    println(@sprintf("%8s %7s %8s %8s %6s %8s %10s %12s %8s %8s %6s %9s %11s", "rows", "threads", "batching",
+                     "seed s", "iters", "search s", "cand/s", "node-rows/s", "in eval", "ns/nr", "gc", "evals",
+                     "best loss"))
     for data in datas, mode in modes
         ts = time_seeding(data, String(mode))
         m = time_search(data, String(mode), seconds)
-        label = mode * (m.batched ? "" : mode == "off" ? "" : "(-)")
-        println(@sprintf("%8d %7d %8s %8.2f %10.0f %12.3g %7.0f%% %9.2f %5.1f%% %8d %11.3g", data.n, nt, label,
-                         ts, m.cps, m.nrps, 100 * m.share, m.nspnr, 100 * m.gc, m.evals, m.best))
-        println(@sprintf("RESULT rows=%d threads=%d batching=%s batched=%s seed_seconds=%.4f cands_per_s=%.1f ",
-                         data.n, nt, mode, m.batched, ts, m.cps),
-                @sprintf("node_rows_per_s=%.4g eval_share=%.4f ns_per_node_row=%.4f gc_share=%.4f evals=%d best_loss=%.4g",
-                         m.nrps, m.share, m.nspnr, m.gc, m.evals, m.best))
+        label = mode * (m.batched || mode == "off" ? "" : "(-)")
+        println(@sprintf("%8d %7d %8s %8.2f %6d %8.2f %10.0f %12.3g %7.0f%% %8.2f %5.1f%% %9d %11.3g",
+                         data.n, nt, label, ts, m.iters, m.elapsed, m.cps, m.nrps, 100 * m.share, m.nspnr,
+                         100 * m.gc, m.evals, m.best))
+        println(@sprintf("RESULT rows=%d threads=%d batching=%s batched=%s seed_seconds=%.4f iterations=%d ",
+                         data.n, nt, mode, m.batched, ts, m.iters),
+                @sprintf("search_seconds=%.4f cands_per_s=%.1f node_rows_per_s=%.4g eval_share=%.4f ",
+                         m.elapsed, m.cps, m.nrps, m.share),
+                @sprintf("ns_per_node_row=%.4f gc_share=%.4f evals=%d best_loss=%.4g",
+                         m.nspnr, m.gc, m.evals, m.best))
         flush(stdout)
     end
 end

@@ -3,11 +3,14 @@
 Samples one AI-Feynman equation (default I.34.27, seed 1) at several row
 counts and runs the engine's ``julia/bench_search.jl`` with each thread
 count: for every (rows, batching mode) it prints the enumeration seeding's
-seconds, then a timed search without seeding (the evolution's rate):
+seconds, then a search without seeding (the evolution's rate), seeded and
+deterministic with a fixed number of iterations sized to take about
+``--seconds`` on one thread, so every thread count does the same work:
 candidates/s, node-rows/s, the share of the threads' time spent in the
 evaluator, ns per node-row inside the evaluator and the GC share. A summary
-table follows with the thread speed-up. ``on(-)``: batching asked for but not
-active (``batch_size`` >= rows). Figures only: nothing is asserted.
+table follows with the thread speed-up (the ratio of the search times).
+``on(-)``: batching asked for but not active (``batch_size`` >= rows).
+Figures only: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -78,13 +81,14 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", nargs="+", type=int, default=[100, 1000, 10_000, 100_000])
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    p.add_argument("--seconds", type=float, default=10.0, help="wall time of each timed search")
+    p.add_argument("--seconds", type=float, default=10.0,
+                   help="rough wall time of each search on one thread (sets its iterations)")
     p.add_argument("--batching", nargs="+", choices=["off", "on", "auto"], default=["off", "on"])
     p.add_argument("--batch-size", type=int, default=0, help="rows per batch (0: the engine's default)")
     p.add_argument("--equation", default="I.34.27", help="AI-Feynman equation to sample")
     p.add_argument("--tiny", action="store_true",
                    help=f"a quick smoke run: rows {TINY['rows']}, threads {TINY['threads']}, "
-                        f"{TINY['seconds']:g} s per search")
+                        f"about {TINY['seconds']:g} s per search")
     args = p.parse_args(argv or [])
     if args.tiny:
         args.rows, args.threads, args.seconds = TINY["rows"], TINY["threads"], TINY["seconds"]
@@ -92,7 +96,7 @@ def main(argv=None):
     julia = find_julia()
     jdir = julia_project_dir()
     print(f"search benchmark: {eq.name} ({eq.formula}), operators + - * / sin cos exp log sqrt square tanh "
-          f"asin acos, {args.seconds:g} s per search", flush=True)
+          f"asin acos, about {args.seconds:g} s per search on one thread", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="keplersr-bench-search-") as tmp:
         files = []
