@@ -13,9 +13,13 @@ The sources are in folders by concern, included below in dependency order:
                   enumeration of small expressions
     halloffame/   the best formula per complexity and the Pareto front
     search/       the search: state, scoring, linear scaling, evolution step,
-                  migration, seeding, the main loop, its typed results
+                  migration, islands (where populations evolve), snapshots,
+                  seeding, the main loop, its typed results
     io/           the protocol with Python: JSON, frames, options and fit
-                  messages, result/progress records, the engine description
+                  messages, result/progress records, the engine description,
+                  checkpoints
+    parallel/     worker processes (Distributed: local, SSH hosts, Slurm) and
+                  the islands spread over them
 
 The worker (`worker.jl`) serves the protocol; see docs/ARCHITECTURE.md and
 docs/PROTOCOL.md.
@@ -26,6 +30,7 @@ using LinearAlgebra
 using Random
 using Printf
 using Statistics
+import Distributed
 
 const ENGINE_VERSION = "0.1.0"
 
@@ -60,6 +65,8 @@ include("search/state.jl")
 include("search/scoring.jl")
 include("search/evolve.jl")
 include("search/migration.jl")
+include("search/islands.jl")
+include("search/snapshot.jl")
 include("search/seeding.jl")
 include("search/run.jl")
 include("io/json.jl")
@@ -68,5 +75,10 @@ include("io/options_message.jl")
 include("io/fit_message.jl")
 include("io/records.jl")
 include("io/description.jl")
+include("io/checkpoint.jl")
+include("parallel/slurm.jl")
+include("parallel/processes.jl")
+include("parallel/distributed_islands.jl")
+include("parallel/layout.jl")
 
 end # module

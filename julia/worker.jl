@@ -17,7 +17,8 @@ module KeplerSRWorker
 
 import ..KeplerSR
 using ..KeplerSR: read_frame, write_frame, dataset_from_fit, options_from_dict,
-    progress_message, result_message, engine_description, PROTOCOL_VERSION
+    progress_message, result_message, engine_description, PROTOCOL_VERSION, read_checkpoint,
+    write_checkpoint, island_runner
 
 """State shared by the main task, the stdin reader task and the heartbeat task."""
 mutable struct WorkerState
@@ -149,8 +150,8 @@ end
 
 Run one fit: decode data and options, call the search function with
 progress/stop callbacks, and send `result` or `error`. Never throws.
-`search(data, opts; on_progress, should_stop)` must behave like
-`KeplerSR.run_search` (`search === nothing`: `KeplerSR.run_search`,
+`search(data, opts; on_progress, should_stop, islands, resume, on_checkpoint)`
+must behave like `KeplerSR.run_search` (`search === nothing`: `KeplerSR.run_search`,
 resolved now): `on_progress` gets values that `KeplerSR.progress_message`
 accepts, and it returns one that `KeplerSR.result_message` accepts.
 """
@@ -164,6 +165,12 @@ function handle_fit(worker::WorkerState, msg::AbstractDict, payload::Vector{UInt
         optd isa Dict{String,Any} || throw(ArgumentError("fit message: options must be an object"))
         opts = options_from_dict(optd, data.nfeatures)
         fn = search === nothing ? default_search() : search
+        # warm start: the snapshot to continue from (read, and checked, before anything starts)
+        resume_path = get(msg, "resume_from", nothing)
+        resume = resume_path isa String ? read_checkpoint(resume_path, opts, data.nfeatures) : nothing
+        ckpt_path = get(msg, "checkpoint_path", nothing)
+        on_checkpoint = ckpt_path isa String ?
+            (s -> write_checkpoint(ckpt_path, s, opts, data.nfeatures)) : nothing
         on_progress = function (p)
             m = progress_message(p, data, opts)
             # heartbeats cover startup up to the end of the first iteration
@@ -180,7 +187,9 @@ function handle_fit(worker::WorkerState, msg::AbstractDict, payload::Vector{UInt
             return worker.interrupt_id == id || worker.closing
         end
         # invokelatest: user operators/losses were just defined by eval.
-        res = Base.invokelatest(fn, data, opts; on_progress=on_progress, should_stop=should_stop)
+        islands = island_runner(opts, optd)    # worker processes start here (multiprocessing)
+        res = Base.invokelatest(fn, data, opts; on_progress=on_progress, should_stop=should_stop,
+                                islands=islands, resume=resume, on_checkpoint=on_checkpoint)
         stop_heartbeat(hb)
         m = result_message(res, data, opts)
         m["type"] = "result"

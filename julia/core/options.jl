@@ -134,6 +134,21 @@ Base.@kwdef struct RunControl
     seed::Int = 0
     deterministic::Bool = false               # seeded and independent of timing
     progress_interval::Float64 = 0.5          # seconds between progress reports
+    checkpoint_interval::Float64 = 60.0       # seconds between checkpoints (<= 0: only at the end)
+end
+
+"""
+Where the populations evolve (julia/search/islands.jl, julia/parallel/):
+`:serial` (one after the other), `:multithreading` (on this process's
+threads) or `:multiprocessing` (on `procs` worker processes of Julia's
+Distributed, local, on `hosts` over SSH, or launched by `srun` when
+`cluster_manager` is `:slurm`).
+"""
+Base.@kwdef struct Layout
+    parallelism::Symbol = :multithreading
+    procs::Int = 0                            # local worker processes (0: one per thread of this process)
+    hosts::Vector{String} = String[]          # "host" or "host:n" (multiprocessing over SSH)
+    cluster_manager::Symbol = :none           # :none or :slurm
 end
 
 """
@@ -177,13 +192,14 @@ mutable struct Options
     # features and target with the penalty for inconsistent candidates
     dims::Any
     batches::Batching
+    layout::Layout
 end
 
 """The grouped fields of `Options` and their types; the flat names are the fields of each type."""
 const OPTION_GROUPS = (:constraints => Constraints, :complexity => ComplexityCosts,
     :evolution => Evolution, :selection => Selection, :constant_fitting => ConstantFitting,
     :migration => Migration, :enumeration => EnumerationSeeding, :objective => Objective,
-    :control => RunControl, :batches => Batching)
+    :control => RunControl, :batches => Batching, :layout => Layout)
 
 """Flat names that are whole fields of `Options` (not inside a group), with their defaults."""
 const TOP_LEVEL_OPTION_DEFAULTS = (linear_scaling = false, dims = nothing)
@@ -303,5 +319,11 @@ function validate_options(o::Options)
     o.batches.batching in (:auto, :on, :off) ||
         throw(ArgumentError("batching must be \"auto\", \"on\" or \"off\", got $(repr(String(o.batches.batching)))"))
     o.batches.batch_size >= 1 || throw(ArgumentError("batch_size must be >= 1, got $(o.batches.batch_size)"))
+    l = o.layout
+    l.parallelism in (:serial, :multithreading, :multiprocessing) || throw(ArgumentError(
+        "parallelism must be \"serial\", \"multithreading\" or \"multiprocessing\", got $(repr(String(l.parallelism)))"))
+    l.procs >= 0 || throw(ArgumentError("procs must be >= 0 (0: one per thread), got $(l.procs)"))
+    l.cluster_manager in (:none, :slurm) ||
+        throw(ArgumentError("cluster_manager must be \"slurm\" or null, got $(repr(String(l.cluster_manager)))"))
     return o
 end

@@ -61,6 +61,10 @@ function _convert_option(key::String, T::Type, v)
     elseif T === Vector{Int}
         v isa Vector || throw(ArgumentError("option $(key) must be a list of integers, got $(repr(v))"))
         return Int[_as_int(key, x) for x in v]
+    elseif T === Vector{String}
+        (v isa Vector && all(x -> x isa String, v)) ||
+            throw(ArgumentError("option $(key) must be a list of strings, got $(repr(v))"))
+        return String[x for x in v]
     elseif T === Vector{Float64}
         v isa Vector || throw(ArgumentError("option $(key) must be a list of numbers, got $(repr(v))"))
         return Float64[_as_float(key, x) for x in v]

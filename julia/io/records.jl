@@ -26,14 +26,16 @@ front_records(front::Vector{FrontEntry}, data::Dataset, opts::Options)::Vector{D
     progress_message(p, data, opts) -> Dict{String,Any}
 
 The fields of a `progress` frame (without "type" and "id"): "iteration",
-"niterations", "evals", "evals_per_second", "elapsed", "best_loss" and
-"records" (the current front).
+"niterations", "evals", "evals_per_second", "elapsed", "best_loss",
+"records" (the current front) and "status" (a note on the layout, "" when
+there is nothing to say).
 """
 function progress_message(p::SearchProgress, data::Dataset, opts::Options)::Dict{String,Any}
     return Dict{String,Any}(
         "iteration" => p.iteration, "niterations" => p.niterations, "evals" => p.evals,
         "evals_per_second" => p.evals_per_second, "elapsed" => p.elapsed,
-        "best_loss" => p.best_loss, "records" => front_records(p.front, data, opts))
+        "best_loss" => p.best_loss, "records" => front_records(p.front, data, opts),
+        "status" => p.status)
 end
 
 """

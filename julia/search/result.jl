@@ -6,8 +6,9 @@
 A progress report of `run_search`: iterations done (`iteration`, 0 before
 the first) of `niterations`, candidate evaluations so far (`evals`) and
 their rate, seconds since the start (`elapsed`), the lowest loss in the hall
-of fame (`best_loss`, Inf when empty) and the current Pareto front (without
-standard errors).
+of fame (`best_loss`, Inf when empty), the current Pareto front (without
+standard errors) and a note on the layout (`status`: "" or e.g. a worker
+process lost and its islands re-seeded).
 """
 struct SearchProgress
     iteration::Int
@@ -17,12 +18,14 @@ struct SearchProgress
     elapsed::Float64
     best_loss::Float64
     front::Vector{FrontEntry}
+    status::String
 end
 
 """
 Outcome of `run_search`: the Pareto front (with the standard errors of the
 constants), why the search ended (`stop_reason`: "niterations", "timeout",
-"max_evals", "early_stop_condition" or "interrupted"), iterations done,
+"max_evals", "early_stop_condition", "interrupted", or "workers_lost":
+no worker process left, the front is what was found before), iterations done,
 candidate evaluations and seconds taken; and where the time went: seconds
 spent in the evaluator (`eval_seconds`, summed over the populations and the
 seeding, so up to `elapsed` x threads) and the node-rows evaluated

@@ -1,106 +1,166 @@
-# The main loop of the search: several populations evolved in parallel on
-# Julia threads (julia/search/evolve.jl); after every iteration (a barrier)
-# the hall of fame is updated, populations exchange migrants, progress is
-# reported and the stopping rules are checked.
-# Each population owns its RNG, so with a seed the result does not depend on
-# thread scheduling (deterministic mode also disables time-based stopping).
+# The main loop of the search: the islands (populations) evolve, in this
+# process or on worker processes (an `IslandRunner`, julia/search/islands.jl);
+# after every iteration (a barrier) the hall of fame is updated, the
+# coordinator draws the migration plan, progress is reported, a checkpoint
+# may be taken, and the stopping rules are checked.
+# Every island re-seeds its RNG from its seed and the iteration, so with a
+# seed the result depends neither on thread scheduling nor on the layout
+# (deterministic mode also disables time-based stopping).
+
+"""Thrown by an `IslandRunner` when no worker process is left to evolve the islands."""
+struct AllWorkersLost <: Exception
+    msg::String
+end
+Base.showerror(io::IO, e::AllWorkersLost) = print(io, e.msg)
 
 """
-    run_search(data, opts; on_progress = p -> nothing, should_stop = () -> false) -> SearchResult
+    run_search(data, opts; on_progress, should_stop, islands, resume, on_checkpoint) -> SearchResult
 
 Run the evolutionary search. `on_progress(p::SearchProgress)` is called on
 the calling task roughly every `opts.control.progress_interval` seconds (and
-once before the first iteration).
-`should_stop()` is polled on the calling task; returning true ends the search
-cleanly and the result holds everything found so far.
+once before the first iteration). `should_stop()` is polled on the calling
+task; returning true ends the search cleanly and the result holds everything
+found so far.
+
+`islands`: where the populations evolve (`LocalIslands()`: this process's
+threads; see julia/parallel/ for worker processes). `resume`: a
+`SearchSnapshot` to continue from (warm start; `niterations` more
+iterations are run). `on_checkpoint(s::SearchSnapshot)` is called every
+`opts.control.checkpoint_interval` seconds (<= 0: never during the run) and
+once at the end, with the state after the last completed iteration.
 """
 function run_search(data::Dataset, opts::Options;
-                    on_progress::Function=p -> nothing, should_stop::Function=() -> false)
+                    on_progress::Function=p -> nothing, should_stop::Function=() -> false,
+                    islands::IslandRunner=LocalIslands(), resume::Union{Nothing,SearchSnapshot}=nothing,
+                    on_checkpoint::Union{Nothing,Function}=nothing)
+    try
+        return _run_search(data, opts, on_progress, should_stop, islands, resume, on_checkpoint)
+    finally
+        close_islands!(islands)
+    end
+end
+
+function _run_search(data::Dataset, opts::Options, on_progress::Function, should_stop::Function,
+                     islands::IslandRunner, resume::Union{Nothing,SearchSnapshot},
+                     on_checkpoint::Union{Nothing,Function})
     t0 = time()
     validate_options(opts)
     data.baseline_loss = baseline_loss(data, opts)
-    master = MersenneTwister(UInt(opts.control.seed))
-    npop = opts.evolution.populations
-    seeds = [rand(master, UInt) for _ in 1:npop]
     control = opts.control
+    npop = opts.evolution.populations
     timed = control.timeout_in_seconds > 0 && !control.deterministic
     deadline = timed ? t0 + control.timeout_in_seconds : Inf
-    stop = StopSignal(Threads.Atomic{Bool}(false), deadline)
-    hof = HallOfFame(opts.constraints.maxsize)
+    set_deadline!(islands, deadline)
+    maxsize = opts.constraints.maxsize
 
-    # seeding from exhaustive enumeration: the best distinct small expressions
-    # go round-robin into the populations (a quarter of each at most)
-    enum_state = PopulationState(rand(master, UInt), data, opts; batched=false)
-    ranked = enumeration_seeds(data, opts, enum_state, t0)
-    for m in enum_state.best
-        m === nothing || offer!(hof, m)
+    if resume === nothing
+        master_seed = UInt(control.seed)
+        master = MersenneTwister(master_seed)
+        seeds = [rand(master, UInt) for _ in 1:npop]
+        hof = HallOfFame(maxsize)
+        # seeding from exhaustive enumeration: the best distinct small expressions
+        # go round-robin into the populations (a quarter of each at most)
+        enum_state = PopulationState(rand(master, UInt), data, opts; batched=false)
+        ranked = enumeration_seeds(data, opts, enum_state, t0)
+        for m in enum_state.best
+            m === nothing || offer!(hof, m)
+        end
+        popseeds = population_seeds(ranked, opts)
+        other = (evals=enum_state.evals, eval_ns=eval_ns(enum_state), node_rows=node_rows(enum_state))
+        freq = zeros(maxsize)
+        it0 = 0; elapsed0 = 0.0
+        snaps = nothing
+    else
+        check_resumable(resume, opts)
+        master_seed = resume.master_seed
+        seeds = UInt[s.seed for s in resume.islands]
+        hof = snapshot_hof(resume, maxsize)
+        popseeds = [Node[] for _ in 1:npop]
+        other = (evals=resume.other_evals, eval_ns=UInt64(0), node_rows=0)
+        freq = length(resume.freq) == maxsize ? copy(resume.freq) : zeros(maxsize)
+        it0 = resume.iteration; elapsed0 = resume.elapsed
+        snaps = resume.islands
     end
-    popseeds = population_seeds(ranked, opts)
+    mig_rng = MersenneTwister(master_seed)
 
-    states = Vector{PopulationState}(undef, npop)
     hof_loss = hof_losses(hof)
-    tasks = [Threads.@spawn init_population_state(seeds[i], data, opts, popseeds[i], hof_loss) for i in 1:npop]
-    for i in 1:npop
-        states[i] = fetch(tasks[i])
-    end
-    for ps in states, m in ps.best
+    reports = start_islands!(islands, data, opts, seeds, popseeds, hof_loss, snaps)
+    for r in reports, m in r.best
         m === nothing || offer!(hof, m)
     end
 
-    freq = zeros(opts.constraints.maxsize)
-    evals() = enum_state.evals + sum(ps.evals for ps in states)
+    latest = Dict{Int,IslandReport}(r.island => r for r in reports)
+    evals() = other.evals + reduce(+, (r.evals for r in values(latest)); init=0)
+    rate_evals0 = evals()
     last_progress = 0.0
+    lost_message = ""
     function report(iter)
         el = time() - t0
         front = pareto_front(hof)
-        on_progress(SearchProgress(iter, control.niterations, evals(),
-            el > 0 ? evals() / el : 0.0, el, isempty(front) ? Inf : front[end].loss,
-            front_entries(hof, data, opts; uncertainties=false)))
+        on_progress(SearchProgress(iter - it0, control.niterations, evals(),
+            el > 0 ? (evals() - (resume === nothing ? 0 : rate_evals0)) / el : 0.0, elapsed0 + el,
+            isempty(front) ? Inf : front[end].loss,
+            front_entries(hof, data, opts; uncertainties=false),
+            isempty(lost_message) ? layout_status(islands) : lost_message))
         last_progress = time()
     end
-    report(0)
+    # a checkpoint only of a complete state (an island of a lost process may be missing until re-seeded)
+    function checkpoint(iter)
+        s = snapshot(iter)
+        length(s.islands) == npop && on_checkpoint(s)
+    end
+    snapshot(iter) = SearchSnapshot(iter, master_seed, island_snapshots(islands),
+        PopMember[m for m in hof.members if m !== nothing], copy(freq), other.evals, elapsed0 + time() - t0)
+    last_checkpoint = time()
+    report(it0)
 
     stop_reason = "niterations"
-    iter = 0
-    while iter < control.niterations
+    iter = it0
+    while iter < it0 + control.niterations
         if should_stop()
             stop_reason = "interrupted"; break
         end
         iter += 1
         hof_losses!(hof_loss, hof)
-        for ps in states
-            fill!(ps.best, nothing)
-            fill!(ps.freq, 0.0)
-            snapshot_hof!(ps, hof_loss)
+        reports = iterate_islands!(islands, iter, hof_loss, freq, should_stop)
+        lost = false
+        try
+            append!(reports, reseed_lost_islands!(islands, iter, pareto_front(hof), hof_loss))
+        catch err
+            err isa AllWorkersLost || rethrow()
+            stop_reason = "workers_lost"
+            lost = true
+            lost_message = err.msg
         end
-        ptasks = [Threads.@spawn evolve!(states[i], data, opts, freq, stop) for i in 1:npop]
-        # wait, polling the caller's stop request so an interrupt takes effect mid-iteration
-        for t in ptasks
-            while !istaskdone(t)
-                if !stop.flag[] && should_stop()
-                    stop.flag[] = true
-                end
-                sleep(0.01)
-            end
-            fetch(t)   # rethrows a population's exception
-        end
+        sort!(reports; by=r -> r.island)
         # barrier: merge in a fixed order (deterministic)
-        for ps in states, m in ps.best
-            m === nothing || offer!(hof, m)
+        for r in reports
+            latest[r.island] = r
+            for m in r.best
+                m === nothing || offer!(hof, m)
+            end
         end
-        total = zeros(opts.constraints.maxsize)
-        for ps in states
-            total .+= ps.freq
+        lost && break
+        total = zeros(maxsize)
+        for r in reports
+            total .+= r.freq
         end
         s = sum(total)
         s > 0 && (freq .= total ./ s)
-        migrate!(states, hof, opts, master)
+        reseed!(mig_rng, master_seed, iter)
+        migrate_islands!(islands, migration_plan([r.pool for r in reports],
+                                                 opts.evolution.population_size, hof, opts, mig_rng))
 
         front = pareto_front(hof)
-        if stop.flag[]
+        if islands_stopped(islands)
             stop_reason = "interrupted"; break
         end
-        if time() > stop.deadline
+        if on_checkpoint !== nothing && control.checkpoint_interval > 0 &&
+           time() - last_checkpoint >= control.checkpoint_interval
+            checkpoint(iter)
+            last_checkpoint = time()
+        end
+        if time() > deadline
             stop_reason = "timeout"; break
         end
         if control.max_evals > 0 && evals() >= control.max_evals
@@ -114,12 +174,14 @@ function run_search(data::Dataset, opts::Options;
             report(iter)
         end
     end
+    # the state to continue from: the last completed iteration, before the final polish
+    on_checkpoint !== nothing && stop_reason != "workers_lost" && checkpoint(iter)
     # batching: the front's constants were fitted on batches; refit them on all rows
-    any(ps -> ps.batched, states) && polish_constants!(hof, data, opts, master)
+    any(r -> r.batched, values(latest)) && polish_constants!(hof, data, opts, MersenneTwister(master_seed))
     report(iter)
-    allstates = (enum_state, states...)
-    return SearchResult(front_entries(hof, data, opts), stop_reason, iter, evals(), time() - t0,
-                        sum(eval_ns, allstates) / 1e9, sum(node_rows, allstates))
+    return SearchResult(front_entries(hof, data, opts), stop_reason, iter - it0, evals(), time() - t0,
+                        (other.eval_ns + reduce(+, (r.eval_ns for r in values(latest)); init=UInt64(0))) / 1e9,
+                        other.node_rows + reduce(+, (r.node_rows for r in values(latest)); init=0))
 end
 
 """

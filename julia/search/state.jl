@@ -78,11 +78,16 @@ end
     draw_batch!(ps, data)
 
 A fresh batch: `batch_size` distinct rows drawn uniformly from `ps.rng`
-(partial Fisher–Yates on `ps.perm`), copied into `ps.batch`.
+(partial Fisher–Yates on `ps.perm`, reset to the identity first), copied
+into `ps.batch`.
 """
 function draw_batch!(ps::PopulationState, data::Dataset)
     bd = ps.batch::Dataset
     b = bd.n; n = data.n; perm = ps.perm
+    # start from the identity, so a batch depends only on the RNG (checkpoints hold no permutation)
+    @inbounds for i in 1:n
+        perm[i] = i
+    end
     @inbounds for i in 1:b
         j = rand(ps.rng, i:n)
         perm[i], perm[j] = perm[j], perm[i]

@@ -126,7 +126,7 @@ The fake search: behaves like `KeplerSR.run_search` (progress reports,
 `should_stop` polling, a result) without searching, as `CURRENT_SPEC` says.
 """
 function fake_search(data::Dataset, opts::Options; on_progress::Function=p -> nothing,
-                     should_stop::Function=() -> false)
+                     should_stop::Function=() -> false, kwargs...)
     spec = CURRENT_SPEC[]
     nprog = Int(get(spec, "nprogress", 3))
     interval = Float64(get(spec, "interval", 0.02))

@@ -151,7 +151,7 @@ end
     @test all(e -> all(isnan, e.constants_stderr), seen[end].front)   # no standard errors while running
     m = K.progress_message(seen[end], data, opts)
     @test Set(keys(m)) == Set(["iteration", "niterations", "evals", "evals_per_second", "elapsed",
-                               "best_loss", "records"])
+                               "best_loss", "records", "status"])
     res = K.result_message(r, data, opts)
     @test Set(keys(res)) == Set(["records", "stop_reason", "iterations", "evals", "elapsed"])
     @test res["stop_reason"] == "niterations" && res["iterations"] == 2 && res["evals"] == r.evals

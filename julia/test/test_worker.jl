@@ -80,7 +80,7 @@ const SMALL = Dict{String,Any}("niterations" => 2, "populations" => 2, "populati
     @test res["stop_reason"] == "niterations" && res["iterations"] == 2 && !res["interrupted"]
     @test [p["iteration"] for p in progress] == [0, 1, 2, 2]
     @test Set(keys(progress[end])) == Set(["type", "id", "iteration", "niterations", "evals",
-        "evals_per_second", "elapsed", "best_loss", "records"])
+        "evals_per_second", "elapsed", "best_loss", "records", "status"])
     for r in res["records"]
         @test Set(keys(r)) == Set(["complexity", "loss", "score", "equation", "codes", "constants",
                                    "constants_stderr"])
@@ -94,9 +94,9 @@ end
 
 @testset "fit with a search given to serve" begin
     calls = Ref(0)
-    function search(data, opts; on_progress, should_stop)
+    function search(data, opts; on_progress, should_stop, kwargs...)
         calls[] += 1
-        return K.run_search(data, opts; on_progress=on_progress, should_stop=should_stop)
+        return K.run_search(data, opts; on_progress=on_progress, should_stop=should_stop, kwargs...)
     end
     request, reply, finish = start_worker(search=search)
     request(fit_request("s1", SMALL)...)

@@ -42,14 +42,14 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import (JuliaArgumentError, JuliaError, WorkerDiedError, WorkerError,
-                     WorkerHungError, WorkerProtocolError, julia_error)
+                     WorkerHungError, WorkerProtocolError, SearchIncompleteError, julia_error)
 from .framing import MAGIC, PROTOCOL_VERSION, encode_frame, f64_array, read_frame
 from .julia_env import default_threads
 from .worker_process import WorkerProcess
 
 __all__ = [
     "FitResult", "JuliaWorker", "JuliaError", "JuliaArgumentError", "WorkerError",
-    "WorkerDiedError", "WorkerHungError", "WorkerProtocolError", "get_worker",
+    "WorkerDiedError", "WorkerHungError", "WorkerProtocolError", "SearchIncompleteError", "get_worker",
     "shutdown_worker", "PROTOCOL_VERSION", "MAGIC", "encode_frame", "read_frame",
     "default_threads",
 ]
@@ -135,14 +135,17 @@ class JuliaWorker(WorkerProcess):
 
     def fit(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None, options: dict,
             variable_names: list, on_progress: Callable[[dict], Any] | None = None,
-            worker_timeout: float = 60.0, interrupt_timeout: float = 30.0) -> FitResult:
+            worker_timeout: float = 60.0, interrupt_timeout: float = 30.0,
+            checkpoint_path: str | None = None, resume_from: str | None = None) -> FitResult:
         """Run one search on the worker and return its hall of fame.
 
         ``X`` is (n, p) float64, ``y`` and ``weights`` (n,). ``options`` is the
         options message (see docs/PROTOCOL.md). ``on_progress(dict)`` receives
         each progress frame (keys iteration, niterations, evals,
-        evals_per_second, elapsed, best_loss, records). If no frame arrives
-        for ``worker_timeout`` s the worker is killed (``WorkerHungError``).
+        evals_per_second, elapsed, best_loss, records, status). If no frame
+        arrives for ``worker_timeout`` s the worker is killed
+        (``WorkerHungError``). ``checkpoint_path``: where the engine keeps the
+        search state; ``resume_from``: a checkpoint to continue (warm start).
         """
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
@@ -168,6 +171,10 @@ class JuliaWorker(WorkerProcess):
                    "nrows": n, "nfeatures": p,
                    "heartbeat_interval": min(1.0, worker_timeout / 4.0),
                    "arrays": [spec for spec, _ in arrays]}
+            if checkpoint_path is not None:
+                msg["checkpoint_path"] = os.path.abspath(checkpoint_path)
+            if resume_from is not None:
+                msg["resume_from"] = os.path.abspath(resume_from)
             payload = b"".join(data for _, data in arrays)
             self._current_fit = rid
             try:

@@ -9,14 +9,16 @@ bridge (``keplersr.bridge``), which re-exports them all.
 * ``WorkerError``: the worker process failed, with the end of its stderr:
   ``WorkerDiedError`` (it exited), ``WorkerHungError`` (it went silent and
   was killed), ``WorkerProtocolError`` (it sent something that is not the
-  protocol this package speaks).
+  protocol this package speaks);
+* ``SearchIncompleteError``: a multiprocessing search lost every worker
+  process; the front found before is kept.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "JuliaError", "JuliaArgumentError", "WorkerError", "WorkerDiedError", "WorkerHungError",
-    "WorkerProtocolError", "julia_error",
+    "WorkerProtocolError", "SearchIncompleteError", "julia_error",
 ]
 
 
@@ -59,6 +61,10 @@ class WorkerHungError(WorkerError):
 
 class WorkerProtocolError(WorkerError):
     """The worker sent bytes that are not a valid frame, or speaks another protocol version."""
+
+
+class SearchIncompleteError(RuntimeError):
+    """A multiprocessing search lost every worker process; the estimator keeps the front found before."""
 
 
 def julia_error(msg: dict) -> JuliaError:

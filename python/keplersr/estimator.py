@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import tempfile
 import time
 import warnings
 
@@ -39,7 +40,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     (a DataFrame, or a list of them for a 2-D ``y``), ``n_features_in_``,
     ``feature_names_in_`` (DataFrame input), ``variable_names_``,
     ``X_units_`` / ``y_units_`` (the units given to ``fit``, also in run.json),
-    ``run_dir_``, ``history_``, ``stop_reason_``, ``interrupted_``.
+    ``run_dir_``, ``history_``, ``stop_reason_``, ``interrupted_``,
+    ``checkpoints_`` (the search state per output, which ``warm_start``
+    continues from).
     """
 
     # The constructor is written from the option declaration
@@ -78,17 +81,28 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.X_units_ = None if X_units is None else [str(u) if isinstance(u, str) else list(u) for u in X_units]
         self.y_units_ = None if y_units is None else (str(y_units) if isinstance(y_units, str) else list(y_units))
 
+        resume = self._resume_checkpoints(params, ya.shape[1])
         self.variable_names_ = list(names)
         self.binary_operators_ = list(spec.binary)
         self.unary_operators_ = list(spec.unary)
-        self.run_id_ = self.run_id or rundir.new_run_id()
-        self.run_dir_ = (os.path.join(self.output_directory, self.run_id_)
-                         if self.output_directory else None)
+        if resume is None:
+            self.run_id_ = self.run_id or rundir.new_run_id()
+            self.run_dir_ = (os.path.join(self.output_directory, self.run_id_)
+                             if self.output_directory else None)
+        # else a warm start continues in the run directory of the run it continues
         self.multioutput_ = multi
+        ckdir = self.run_dir_
+        if ckdir is None and params["warm_start"]:
+            ckdir = getattr(self, "_checkpoint_dir", None) or tempfile.mkdtemp(prefix="keplersr-checkpoint-")
+            self._checkpoint_dir = ckdir
+        checkpoints = [rundir.checkpoint_path(ckdir, k, ya.shape[1]) if ckdir else None
+                       for k in range(ya.shape[1])]
 
-        from .bridge import get_worker   # imported here: predict never needs Julia
+        from .bridge import SearchIncompleteError, get_worker   # imported here: predict never needs Julia
 
-        worker = get_worker(threads=procs, julia=params["julia"])
+        # multithreading: procs is the worker's thread count; multiprocessing: its worker processes
+        threads = procs if params["parallelism"] == "multithreading" else None
+        worker = get_worker(threads=threads, julia=params["julia"])
         outputs, histories = [], []
         self.interrupted_ = False
         self.stop_reason_ = []
@@ -100,7 +114,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
             def on_progress(p, _k=k, _history=history, _printer=printer, _last=last_write):
                 _history.append({key: p.get(key) for key in
-                                 ("iteration", "evals", "evals_per_second", "elapsed", "best_loss", "records")})
+                                 ("iteration", "evals", "evals_per_second", "elapsed", "best_loss", "records",
+                                  "status")})
                 _printer(p)
                 if self.run_dir_ and time.monotonic() - _last[0] > 1.0:
                     _last[0] = time.monotonic()
@@ -109,7 +124,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
             try:
                 res = worker.fit(Xa, ya[:, k], w, opts, list(names), on_progress=on_progress,
-                                 worker_timeout=params["worker_timeout"])
+                                 worker_timeout=params["worker_timeout"], checkpoint_path=checkpoints[k],
+                                 resume_from=None if resume is None else resume[k])
             except BaseException:
                 printer.close()
                 if self.run_dir_:
@@ -120,15 +136,24 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             outputs.append(res.records)
             histories.append(history)
             self.stop_reason_.append(res.stop_reason)
-            if res.interrupted:
+            if res.interrupted or res.stop_reason == "workers_lost":
                 self.interrupted_ = True
                 break
-        status = "interrupted" if self.interrupted_ else "finished"
+        self.checkpoints_ = [c for c in checkpoints if c is not None and os.path.exists(c)]
+        status = ("failed" if self.stop_reason_ and self.stop_reason_[-1] == "workers_lost"
+                  else "interrupted" if self.interrupted_ else "finished")
         if self.run_dir_:
             rundir.write_run(self.run_dir_, self._run_state(status, outputs))
         self._set_equations(outputs)
         self.history_ = histories if multi else histories[0]
-        if self.interrupted_:
+        if self.stop_reason_ and self.stop_reason_[-1] == "workers_lost":
+            status = next((h["status"] for h in reversed(histories[-1]) if h.get("status")), "")
+            raise SearchIncompleteError(
+                f"the search lost every worker process ({status}); equations_ holds the front found before"
+                + (f", also in {self.run_dir_}" if self.run_dir_ else "")
+                + ("; fit(...) with warm_start=True continues from the last checkpoint" if self.checkpoints_
+                   else ""))
+        if self.interrupted_ and status == "interrupted":
             warnings.warn(
                 "search interrupted: equations_ holds the hall of fame found so far"
                 + (f" (outputs searched: {len(outputs)} of {ya.shape[1]})" if multi else ""),
@@ -138,6 +163,22 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             for k, recs in enumerate(outputs):
                 print(("" if not multi else f"output {k}:\n") + format_front(recs))
         return self
+
+    def _resume_checkpoints(self, params, noutputs):
+        """With ``warm_start``: the checkpoints the last fit (or ``from_file``) left, one per output; else None."""
+        if not params["warm_start"]:
+            return None
+        paths = getattr(self, "checkpoints_", None) or []
+        if not paths:
+            return None     # nothing to continue: a fresh search (PySR's meaning of warm_start)
+        if len(paths) != noutputs:
+            raise ValueError(f"warm_start: the last fit left {len(paths)} checkpoint(s) but y has {noutputs} "
+                             "output(s); fit the same outputs to continue, or set warm_start=False")
+        missing = [p for p in paths if not os.path.exists(p)]
+        if missing:
+            raise FileNotFoundError(f"warm_start: checkpoint {missing[0]} is gone; set warm_start=False "
+                                    "to start a new search")
+        return list(paths)
 
     def _run_state(self, status, outputs):
         return {
@@ -264,6 +305,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.stop_reason_ = []
         self.history_ = []
         self._set_equations(state["outputs"])
+        n = len(state["outputs"]) if self.multioutput_ else 1
+        paths = [rundir.checkpoint_path(run_dir, k, n) for k in range(n)]
+        self.checkpoints_ = paths if all(os.path.exists(p) for p in paths) else []
         return self
 
     # ------------------------------------------------------------- display

@@ -124,8 +124,38 @@ def julia_works(julia: str, timeout: float = 180.0) -> bool:
     return r.returncode == 0 and "keplersr-ok" in r.stdout
 
 
+def available_cpus() -> int:
+    """CPUs this process may use: its CPU affinity, capped by a cgroup CPU quota (containers, Slurm)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    if quota is not None:
+        n = min(n, max(1, int(quota + 0.5)))
+    return max(1, n)
+
+
+def _cgroup_cpu_quota(root: str = "/sys/fs/cgroup") -> float | None:
+    """The cgroup CPU limit in CPUs (cgroup v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``), or None."""
+    try:
+        with open(os.path.join(root, "cpu.max")) as fh:
+            quota, period = fh.read().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as fh:
+            quota = int(fh.read())
+        with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as fh:
+            period = int(fh.read())
+        return None if quota <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
+
+
 def default_threads() -> int:
-    """Julia threads for a new worker: ``KEPLERSR_THREADS`` or the number of CPUs."""
+    """Julia threads for a new worker: ``KEPLERSR_THREADS``, else :func:`available_cpus`."""
     env = os.environ.get(THREADS_ENV_VAR)
     if env:
         try:
@@ -135,4 +165,4 @@ def default_threads() -> int:
         if n < 1:
             raise ValueError(f"{THREADS_ENV_VAR} must be >= 1, got {n}")
         return n
-    return os.cpu_count() or 1
+    return available_cpus()

@@ -17,6 +17,7 @@ class ProgressPrinter:
         self.label = label
         self._last_front = 0.0
         self._wrote_line = False
+        self._last_status = ""
 
     def __call__(self, p: dict, front=None) -> None:
         if not self.enabled:
@@ -30,6 +31,11 @@ class ProgressPrinter:
         best_eq = recs[-1]["equation"] if recs else ""
         if len(best_eq) > 60:
             best_eq = best_eq[:57] + "..."
+        status = p.get("status") or ""
+        if status and status != self._last_status:
+            # a change of layout (e.g. a worker process lost) gets a line of its own
+            self._last_status = status
+            self.stream.write(("\n" if self._wrote_line else "") + f"{self.label}{status}\n")
         line = (f"\r{self.label}[{bar}] iter {it}/{nit}  {p.get('evals_per_second', 0.0):9.3g} evals/s  "
                 f"best loss {best:.4g}  {best_eq}")
         self.stream.write(line[:160].ljust(100))

@@ -18,6 +18,17 @@ import tempfile
 
 RUN_FILE = "run.json"
 TABLE_FILE = "hall_of_fame.csv"
+CHECKPOINT_FILE = "checkpoint.json"
+
+
+def checkpoint_path(run_dir: str, output: int, noutputs: int) -> str:
+    """The checkpoint of output ``output`` (``checkpoint.json``; ``checkpoint_<k>.json`` for a 2-D y).
+
+    The engine writes it atomically (julia/io/checkpoint.jl): the search state
+    after the last completed iteration, which ``warm_start`` continues from.
+    """
+    name = CHECKPOINT_FILE if noutputs == 1 else f"checkpoint_{output}.json"
+    return os.path.join(run_dir, name)
 FORMAT_VERSION = 1
 
 

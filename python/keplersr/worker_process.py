@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import queue
+import shutil
 import subprocess
 import threading
 import time
@@ -127,9 +128,13 @@ class WorkerProcess:
         self._frames: queue.Queue = queue.Queue()
         self._stderr = collections.deque(maxlen=STDERR_LINES)
         self._dead = False
+        # worker processes of a multiprocessing search run the same Julia and engine sources
+        env = dict(os.environ, KEPLERSR_JULIA_EXE=os.path.abspath(self.julia) if os.sep in self.julia
+                   else (shutil.which(self.julia) or self.julia),
+                   KEPLERSR_ENGINE_DIR=self.project_dir)
         self._proc = subprocess.Popen(
             self._command(image), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, bufsize=0,
+            stderr=subprocess.PIPE, bufsize=0, env=env,
             start_new_session=True)  # own session: terminal Ctrl-C spares Julia
         self._stdout_thread = threading.Thread(
             target=self._pump_stdout, args=(self._proc, self._frames),

@@ -260,9 +260,32 @@ OPTIONS: Tuple[Option, ...] = (
     _o("dimensionless_constants_only", False, "bool", "units",
        "with units: constants are dimensionless instead of taking whatever units fit", engine="custom"),
     # run and worker
+    _o("parallelism", "multithreading", "choice", "run and worker",
+       "where the populations evolve: `\"serial\"` (one after the other), `\"multithreading\"` (on the "
+       "worker's Julia threads) or `\"multiprocessing\"` (on worker processes of Julia's Distributed: "
+       "`procs` local ones, or those of `hosts`, or of a Slurm allocation with `cluster_manager`); with "
+       "`deterministic`, every layout gives the same front",
+       choices=("serial", "multithreading", "multiprocessing")),
     _o("procs", None, "int", "run and worker",
-       "Julia threads of the worker (`None`: `KEPLERSR_THREADS` or all cores)", low=1, allow_none=True,
-       engine=None),
+       "multithreading: Julia threads of the worker; multiprocessing: local worker processes, which share "
+       "the worker's threads (`None`: `KEPLERSR_THREADS`, else the CPUs this process may use, counting "
+       "CPU affinity and the cgroup quota)", low=1, allow_none=True, engine="custom"),
+    _o("hosts", None, "custom", "run and worker",
+       "multiprocessing over SSH: `[\"node1\", \"node2:4\"]` (`host:n`: n processes, 1 thread each) or "
+       "the path of a Julia machine file; needs password-less `ssh` and Julia and KeplerSR at the same "
+       "paths on every host; extra `ssh` flags from `KEPLERSR_SSH_FLAGS`; an unreachable host fails "
+       "within 10 s", engine="custom", cli=False),
+    _o("cluster_manager", None, "choice", "run and worker",
+       "`\"slurm\"`: inside a Slurm allocation, start the worker processes with `srun`, one per task "
+       "(`SLURM_NTASKS`), with `parallelism=\"multiprocessing\"`", choices=("slurm",),
+       allow_none=True, none_value="none"),
+    _o("warm_start", False, "bool", "run and worker",
+       "the next `fit` continues the search of the last one (populations, hall of fame, counters) for "
+       "`niterations` more iterations; after `from_file(run_dir)` it continues that run from its "
+       "checkpoint (also a crashed one)", engine=None, cli=False),
+    _o("checkpoint_interval", 60.0, "float", "run and worker",
+       "seconds between checkpoints of the whole search state to the run directory (`checkpoint.json`, "
+       "written atomically; also at the end of every fit); 0: only at the end", low=0.0),
     _o("progress", True, "bool", "run and worker", "progress bar with the live best equation", engine=None),
     _o("verbosity", 1, "int", "run and worker",
        "0: silent; 1: the final front is printed; 2: also the front every 5 s while searching",

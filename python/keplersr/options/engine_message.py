@@ -32,6 +32,35 @@ def validate_params(params: Mapping[str, Any]) -> dict:
                          f"population_size ({out['population_size']})")
     if out["deterministic"] and out["random_state"] is None:
         raise ValueError("deterministic=True needs random_state (a seed)")
+    out["hosts"] = _hosts(params["hosts"])
+    if out["parallelism"] != "multiprocessing" and (out["hosts"] or out["cluster_manager"]):
+        raise ValueError(f"hosts and cluster_manager need parallelism='multiprocessing', "
+                         f"got parallelism={out['parallelism']!r}")
+    if out["hosts"] and out["cluster_manager"]:
+        raise ValueError("give either hosts or cluster_manager='slurm', not both")
+    return out
+
+
+def _hosts(hosts) -> list:
+    """``hosts``: None, a machine file path, or a list of "host" / "host:n" strings -> a list of strings."""
+    if hosts is None or (isinstance(hosts, (list, tuple)) and len(hosts) == 0):
+        return []
+    if isinstance(hosts, str):
+        import os
+        if not os.path.isfile(hosts):
+            raise ValueError(f"hosts: {hosts!r} is not a file; give a list like ['node1', 'node2:4'] "
+                             "or the path of a Julia machine file")
+        return [os.path.abspath(hosts)]
+    if not isinstance(hosts, (list, tuple)):
+        raise ValueError(f"hosts must be a list of 'host' or 'host:n' strings, got {hosts!r}")
+    out = []
+    for h in hosts:
+        if not isinstance(h, str) or not h.strip():
+            raise ValueError(f"hosts entries must be non-empty strings, got {h!r}")
+        name, _, n = h.strip().partition(":")
+        if not name or (n and not (n.isdigit() and int(n) >= 1)):
+            raise ValueError(f"hosts entry {h!r}: expected 'host' or 'host:n' with n >= 1")
+        out.append(h.strip())
     return out
 
 
@@ -146,6 +175,10 @@ def engine_options(params: Mapping[str, Any], spec: OperatorSpec | None = None) 
     _complexities(d, spec, p["complexity_of_operators"])
     _constraints(d, spec, p["constraints"], p["nested_constraints"])
     _mutation_weights(d, p["mutation_weights"])
+    # procs: local worker processes with multiprocessing (0: one per Julia thread of the worker);
+    # with multithreading it sets the worker's threads instead (keplersr.estimator)
+    d["procs"] = (p["procs"] or 0) if p["parallelism"] == "multiprocessing" else 0
+    d["hosts"] = p["hosts"]
     return d
 
 

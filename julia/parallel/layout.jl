@@ -1,0 +1,17 @@
+# The layout of a search from its options: where its islands evolve.
+
+"""
+    island_runner(opts, optd) -> IslandRunner
+
+`parallelism = :serial`: `LocalIslands(threaded = false)`; `:multithreading`:
+`LocalIslands()` on this process's threads; `:multiprocessing`: worker
+processes started now (julia/parallel/processes.jl, removed when the search
+ends) holding the islands, with options rebuilt there from the options
+message `optd`.
+"""
+function island_runner(opts::Options, optd::Dict{String,Any})::IslandRunner
+    l = opts.layout
+    l.parallelism === :serial && return LocalIslands(threaded=false)
+    l.parallelism === :multithreading && return LocalIslands(threaded=true)
+    return DistributedIslands(start_worker_processes(l), optd)
+end

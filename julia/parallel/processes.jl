@@ -1,0 +1,151 @@
+# Worker processes for `parallelism = :multiprocessing`, on Julia's
+# Distributed standard library: local processes, processes on SSH hosts
+# (Distributed's SSH manager), or processes launched by `srun` inside a
+# Slurm allocation (`SlurmManager`, julia/parallel/slurm.jl). Each worker
+# runs the same Julia, system image and engine sources as this process
+# (on other hosts: at the same paths).
+
+"""Seconds an SSH connection may take before the host counts as unreachable."""
+const SSH_CONNECT_TIMEOUT = 10
+
+"""Seconds a started worker process may take to connect back (Distributed's `JULIA_WORKER_TIMEOUT`)."""
+const WORKER_CONNECT_TIMEOUT = 60
+
+"""The Julia executable for worker processes: `KEPLERSR_JULIA_EXE` (set by Python), else this one."""
+julia_executable()::String = get(ENV, "KEPLERSR_JULIA_EXE", joinpath(Sys.BINDIR, Base.julia_exename()))
+
+"""The folder of the engine's sources (`KEPLERSR_ENGINE_DIR`, set by Python, else where they were loaded from)."""
+engine_dir()::String = get(ENV, "KEPLERSR_ENGINE_DIR", dirname(@__DIR__))
+
+"""Command-line flags of a worker process: this system image, the engine's project, `threads` threads."""
+function worker_exeflags(threads::Int)::Cmd
+    image = unsafe_string(Base.JLOptions().image_file)
+    return `-J $(image) --project=$(engine_dir()) -t $(threads) --startup-file=no --history-file=no`
+end
+
+"""
+    parse_hosts(hosts) -> Vector{Tuple{String,Int}}
+
+`hosts`: entries `"host"` or `"host:n"` (n worker processes, default 1;
+`user@host` allowed), or a single entry naming an existing file: a Julia
+machine file (`[n*][user@]host[:port]` per line, `#` comments).
+"""
+function parse_hosts(hosts::Vector{String})::Vector{Tuple{String,Int}}
+    isempty(hosts) && throw(ArgumentError("hosts is empty"))
+    if length(hosts) == 1 && isfile(hosts[1])
+        out = Tuple{String,Int}[]
+        for raw in eachline(hosts[1])
+            line = strip(split(raw, '#')[1])
+            isempty(line) && continue
+            n = 1
+            if occursin('*', line)
+                a, b = split(line, '*'; limit=2)
+                n = tryparse(Int, strip(a))
+                (n === nothing || n < 1) && throw(ArgumentError(
+                    "machine file $(hosts[1]): bad count in $(repr(String(raw)))"))
+                line = strip(b)
+            end
+            push!(out, (String(split(line)[1]), n))
+        end
+        isempty(out) && throw(ArgumentError("machine file $(hosts[1]) names no host"))
+        return out
+    end
+    out = Tuple{String,Int}[]
+    for h in hosts
+        parts = split(h, ':')
+        (length(parts) <= 2 && !isempty(parts[1])) ||
+            throw(ArgumentError("hosts entry $(repr(h)): expected \"host\" or \"host:n\" (or a machine file path)"))
+        n = length(parts) == 2 ? tryparse(Int, parts[2]) : 1
+        (n === nothing || n < 1) &&
+            throw(ArgumentError("hosts entry $(repr(h)): the process count after ':' must be an integer >= 1"))
+        push!(out, (String(parts[1]), n))
+    end
+    return out
+end
+
+"""The first line of the error behind a failed `addprocs` (unwrapping task failures)."""
+function launch_error_message(err)::String
+    @static if isdefined(Base, :TaskFailedException)
+        while err isa TaskFailedException
+            err = err.task.exception
+        end
+    end
+    while err isa CompositeException && !isempty(err.exceptions)
+        err = first(err.exceptions)
+        @static if isdefined(Base, :TaskFailedException)
+            err isa TaskFailedException && (err = err.task.exception)
+        end
+    end
+    return String(first(split(sprint(showerror, err), '\n')))
+end
+
+"""Extra `ssh` flags: `KEPLERSR_SSH_FLAGS` (split on spaces), e.g. `-p 2222 -i ~/.ssh/cluster_key`."""
+ssh_flags()::Cmd = Cmd(String[split(get(ENV, "KEPLERSR_SSH_FLAGS", ""))...])
+
+"""Load the engine on `pids` unless their system image already holds it."""
+function load_engine_on(pids::Vector{Int})
+    src = joinpath(engine_dir(), "KeplerSR.jl")
+    Distributed.remotecall_eval(Main, pids, :(isdefined(Main, :KeplerSR) || include($src)))
+    return pids
+end
+
+"""
+    start_worker_processes(layout; threads = Threads.nthreads()) -> Vector{Int}
+
+Start the worker processes of `layout` and load the engine on them; returns
+their ids. Local: `layout.procs` processes (0: `threads`) sharing this
+process's `threads` threads (each gets `max(1, threads ÷ procs)`). Hosts: one thread per process.
+Slurm: the tasks of the allocation (`SLURM_NTASKS`, else `procs`), one
+thread each unless `SLURM_CPUS_PER_TASK` says more. A host that cannot be
+reached fails within `SSH_CONNECT_TIMEOUT` seconds with an error naming it.
+"""
+function start_worker_processes(layout::Layout; threads::Int=Threads.nthreads())::Vector{Int}
+    withenv("JULIA_WORKER_TIMEOUT" => string(WORKER_CONNECT_TIMEOUT)) do
+        pids = if layout.cluster_manager === :slurm
+            n = parse(Int, get(ENV, "SLURM_NTASKS", string(layout.procs > 0 ? layout.procs : threads)))
+            t = parse(Int, get(ENV, "SLURM_CPUS_PER_TASK", "1"))
+            try
+                Distributed.addprocs(SlurmManager(n; exename=julia_executable(), exeflags=worker_exeflags(t)))
+            catch err
+                throw(ErrorException("cannot start worker processes with srun: " * launch_error_message(err)))
+            end
+        elseif !isempty(layout.hosts)
+            machines = parse_hosts(layout.hosts)
+            flags = `-o BatchMode=yes -o ConnectTimeout=$(SSH_CONNECT_TIMEOUT) $(ssh_flags())`
+            try
+                Distributed.addprocs(machines; exename=julia_executable(), exeflags=worker_exeflags(1),
+                                     dir=engine_dir(), sshflags=flags, tunnel=false,
+                                     max_parallel=length(machines))
+            catch err
+                throw(ErrorException("cannot start worker processes on hosts " *
+                    join(("$(h):$(n)" for (h, n) in machines), ", ") * " over SSH (ssh -o BatchMode=yes, " *
+                    "connect timeout $(SSH_CONNECT_TIMEOUT) s): " * launch_error_message(err) *
+                    ". Check that each host is reachable with `ssh` without a password and has Julia and " *
+                    "KeplerSR at the same paths as this machine."))
+            end
+        else
+            n = layout.procs > 0 ? layout.procs : threads
+            Distributed.addprocs(n; exename=julia_executable(), exeflags=worker_exeflags(max(1, threads ÷ n)),
+                                 dir=engine_dir())
+        end
+        try
+            load_engine_on(pids)
+        catch
+            stop_worker_processes(pids)
+            rethrow()
+        end
+        return pids
+    end
+end
+
+"""Remove worker processes (those already gone are skipped); never throws."""
+function stop_worker_processes(pids::Vector{Int})
+    alive = filter(p -> p in Distributed.workers() && p != 1, pids)
+    isempty(alive) && return nothing
+    try
+        Distributed.rmprocs(alive; waitfor=10.0)
+    catch err
+        println(stderr, "keplersr: removing worker processes: ", sprint(showerror, err))
+    end
+    return nothing
+end

@@ -1,0 +1,168 @@
+# Islands: the populations of a search and where they evolve. The main loop
+# (julia/search/run.jl) talks to an `IslandRunner`; `LocalIslands` evolves its
+# islands in this process (serially or on Julia threads), and
+# `DistributedIslands` (julia/parallel/) spreads them over worker processes,
+# each of which holds a `LocalIslands` of its own.
+#
+# An iteration of an island depends only on its members, its RNG (re-seeded
+# at the start of every iteration from the island's seed and the iteration
+# number, `reseed!`), the hall-of-fame losses and complexity frequencies the
+# coordinator sends, and the migrants it receives: so a seeded deterministic
+# search gives the same front whatever the layout, and a checkpoint needs no
+# RNG state beyond the seeds.
+
+"""What one island sends back to the coordinator after an iteration (or its start)."""
+struct IslandReport
+    island::Int
+    best::Vector{Union{Nothing,PopMember}}   # best candidate per complexity this iteration
+    freq::Vector{Float64}                    # complexity counts of its births this iteration
+    pool::Vector{PopMember}                  # its `topn` members by score (migrant pool)
+    evals::Int                               # candidate evaluations so far (cumulative)
+    eval_ns::UInt64                          # evaluator time so far
+    node_rows::Int                           # node-rows evaluated so far
+    batched::Bool
+end
+
+"""The state of one island between iterations: enough to rebuild it (checkpoints, re-seeding)."""
+struct IslandSnapshot
+    seed::UInt
+    members::Vector{PopMember}
+    births::Int
+    evals::Int
+end
+
+"""
+Where the islands evolve. A runner implements
+
+    start_islands!(r, data, opts, seeds, popseeds, hof_loss, snapshots) -> Vector{IslandReport}
+    iterate_islands!(r, iteration, hof_loss, freq, should_stop) -> Vector{IslandReport}
+    migrate_islands!(r, plan)            # plan[i]: slot => migrant, for island i
+    island_snapshots(r) -> Vector{IslandSnapshot}
+    reseed_lost_islands!(r, iteration, front, hof_loss) -> Vector{IslandReport}
+    layout_status(r) -> String           # "" or a note for the progress line
+    close_islands!(r)
+
+Reports and snapshots come in island order.
+"""
+abstract type IslandRunner end
+
+"""Re-seed `rng` for `iteration` of the island with seed `seed` (same stream on any layout)."""
+reseed!(rng::MersenneTwister, seed::UInt, iteration::Int) =
+    Random.seed!(rng, UInt32[seed % UInt32, (seed >> 32) % UInt32, UInt32(iteration), 0x00006b53])
+
+"""The seed of a re-seeded (lost) island: a function of its old seed and the iteration."""
+replacement_seed(seed::UInt, iteration::Int)::UInt = hash((seed, iteration, :replacement))
+
+"""The `topn` members of a population by score (the migrant pool it offers)."""
+function migrant_pool(ps::PopulationState, opts::Options)::Vector{PopMember}
+    sorted = sort(ps.pop.members; by=m -> m.score)
+    return sorted[1:min(opts.migration.topn, length(sorted))]
+end
+
+island_report(i::Int, ps::PopulationState, opts::Options) =
+    IslandReport(i, copy(ps.best), copy(ps.freq), migrant_pool(ps, opts), ps.evals, eval_ns(ps),
+                 node_rows(ps), ps.batched)
+
+"""
+    LocalIslands(; threaded = true)
+
+Islands in this process: evolved one after the other (`threaded = false`,
+parallelism "serial") or as one task each on Julia's threads. `ids` are the
+global island numbers it holds (all of them, unless it serves a worker
+process of a `DistributedIslands`).
+"""
+mutable struct LocalIslands <: IslandRunner
+    threaded::Bool
+    ids::Vector{Int}
+    seeds::Vector{UInt}
+    states::Vector{PopulationState}
+    data::Union{Nothing,Dataset}
+    opts::Union{Nothing,Options}
+    stop::StopSignal
+end
+LocalIslands(; threaded::Bool=true) =
+    LocalIslands(threaded, Int[], UInt[], PopulationState[], nothing, nothing,
+                 StopSignal(Threads.Atomic{Bool}(false), Inf))
+
+"""Set the deadline after which islands stop mid-iteration (timed, non-deterministic runs)."""
+function set_deadline!(r::LocalIslands, deadline::Float64)
+    r.stop = StopSignal(r.stop.flag, deadline)
+    return r
+end
+
+"""Ask the islands to end the current iteration early (an interrupt)."""
+request_stop!(r::LocalIslands) = (r.stop.flag[] = true; r)
+
+"""Was the current iteration cut short by a stop request?"""
+islands_stopped(r::LocalIslands) = r.stop.flag[]
+
+"""Run `f(k)` for k in 1:n, on threads when `threaded`; returns the results in order."""
+function run_each(f, n::Int, threaded::Bool, should_stop::Function, r::LocalIslands)
+    threaded || return [f(k) for k in 1:n]
+    tasks = [Threads.@spawn f(k) for k in 1:n]
+    # wait, polling the caller's stop request so an interrupt takes effect mid-iteration
+    for t in tasks
+        while !istaskdone(t)
+            if !r.stop.flag[] && should_stop()
+                r.stop.flag[] = true
+            end
+            sleep(0.01)
+        end
+    end
+    return [fetch(t) for t in tasks]   # rethrows an island's exception
+end
+
+"""A population state from a snapshot (members kept as they are, counters restored)."""
+function restore_population_state(s::IslandSnapshot, data::Dataset, opts::Options,
+                                  hof_loss::Vector{Float64})::PopulationState
+    ps = PopulationState(s.seed, data, opts)
+    snapshot_hof!(ps, hof_loss)
+    append!(ps.pop.members, s.members)
+    ps.births = s.births
+    ps.evals = s.evals
+    return ps
+end
+
+function start_islands!(r::LocalIslands, data::Dataset, opts::Options, ids::Vector{Int},
+                        seeds::Vector{UInt}, popseeds::Vector{Vector{Node}}, hof_loss::Vector{Float64},
+                        snapshots::Union{Nothing,Vector{IslandSnapshot}}=nothing)
+    r.ids = copy(ids); r.seeds = copy(seeds); r.data = data; r.opts = opts
+    init(k) = snapshots === nothing ?
+        init_population_state(seeds[k], data, opts, popseeds[k], hof_loss) :
+        restore_population_state(snapshots[k], data, opts, hof_loss)
+    r.states = run_each(init, length(ids), r.threaded, () -> false, r)
+    return [island_report(r.ids[k], r.states[k], opts) for k in eachindex(r.states)]
+end
+
+start_islands!(r::LocalIslands, data::Dataset, opts::Options, seeds::Vector{UInt},
+               popseeds::Vector{Vector{Node}}, hof_loss::Vector{Float64},
+               snapshots::Union{Nothing,Vector{IslandSnapshot}}=nothing) =
+    start_islands!(r, data, opts, collect(1:length(seeds)), seeds, popseeds, hof_loss, snapshots)
+
+function iterate_islands!(r::LocalIslands, iteration::Int, hof_loss::Vector{Float64},
+                          freq::Vector{Float64}, should_stop::Function=() -> false)
+    data = r.data::Dataset; opts = r.opts::Options
+    for (k, ps) in enumerate(r.states)
+        reseed!(ps.rng, r.seeds[k], iteration)
+        fill!(ps.best, nothing)
+        fill!(ps.freq, 0.0)
+        snapshot_hof!(ps, hof_loss)
+    end
+    step(k) = (evolve!(r.states[k], data, opts, freq, r.stop); island_report(r.ids[k], r.states[k], opts))
+    return run_each(step, length(r.states), r.threaded, should_stop, r)
+end
+
+"""Apply `plan` (indexed like the islands `r` holds)."""
+function migrate_islands!(r::LocalIslands, plan::Vector{Vector{Pair{Int,PopMember}}})
+    for (k, ps) in enumerate(r.states)
+        apply_migrants!(ps, plan[k])
+    end
+    return r
+end
+
+island_snapshots(r::LocalIslands) =
+    [IslandSnapshot(r.seeds[k], copy(ps.pop.members), ps.births, ps.evals) for (k, ps) in enumerate(r.states)]
+
+reseed_lost_islands!(r::LocalIslands, args...) = IslandReport[]
+layout_status(r::LocalIslands) = ""
+close_islands!(r::LocalIslands) = (r.states = PopulationState[]; r)

@@ -1,0 +1,194 @@
+"""Layouts of a search (serial, threads, worker processes), faults of worker
+processes, checkpoints, warm start and resume (issue 9)."""
+
+import json
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import keplersr
+from keplersr.bridge import JuliaArgumentError, SearchIncompleteError, WorkerDiedError, get_worker
+from keplersr.julia_env import _cgroup_cpu_quota, available_cpus
+
+
+
+def _data(n=300, seed=0):
+    X = np.random.default_rng(seed).random((n, 2)) + 0.5
+    return X, X[:, 0] * X[:, 1] + np.sin(X[:, 0])
+
+
+def _model(tmp_path, **kw):
+    base = dict(niterations=4, populations=4, population_size=20, ncycles_per_iteration=60,
+                unary_operators=["sin"], deterministic=True, random_state=3, progress=False, verbosity=0,
+                output_directory=str(tmp_path / "outputs"), worker_timeout=180.0)
+    base.update(kw)
+    return keplersr.SymbolicRegressor(**base)
+
+
+def _front(model):
+    return model.equations_[["complexity", "loss", "equation"]].to_dict("records")
+
+
+def _children(pid):
+    """Pids of the processes whose parent is ``pid`` (the worker processes of a multiprocessing search)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(d))
+    return out
+
+
+def _kill_children_when(pred, coordinator_pid, how_many, deadline=120.0):
+    """Background thread: once ``pred()`` holds, kill -9 ``how_many`` child processes of the coordinator."""
+    killed = []
+
+    def run():
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < deadline:
+            kids = _children(coordinator_pid)
+            if pred() and len(kids) >= how_many:
+                for p in kids[:how_many]:
+                    os.kill(p, signal.SIGKILL)
+                    killed.append(p)
+                return
+            time.sleep(0.05)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, killed
+
+
+def test_every_layout_gives_the_same_front(julia_worker, tmp_path):
+    X, y = _data()
+    fronts = {}
+    for par, procs in (("serial", None), ("multithreading", None), ("multiprocessing", 2)):
+        m = _model(tmp_path, parallelism=par, procs=procs).fit(X, y)
+        fronts[par] = _front(m)
+    assert fronts["serial"] == fronts["multithreading"] == fronts["multiprocessing"]
+    assert fronts["serial"][-1]["loss"] < 1e-20
+
+
+def test_warm_start_continues_and_matches_one_uninterrupted_run(julia_worker, tmp_path):
+    X, y = _data(seed=1)
+    whole = _model(tmp_path, niterations=6, enumerate_max_complexity=0).fit(X, y)
+    part = _model(tmp_path, niterations=3, enumerate_max_complexity=0).fit(X, y)
+    assert part.checkpoints_ == [os.path.join(part.run_dir_, "checkpoint.json")]
+    first_dir = part.run_dir_
+    part.set_params(warm_start=True)
+    part.fit(X, y)
+    assert part.run_dir_ == first_dir                      # the same run goes on
+    assert _front(part) == _front(whole)
+    # the checkpoint is plain data: trees as integer codes, numbers, names
+    with open(part.checkpoints_[0]) as fh:
+        ck = json.load(fh)
+    assert ck["format"] == "keplersr-checkpoint" and ck["iteration"] == 6
+    assert len(ck["islands"]) == 4 and all(len(i["members"]) == 20 for i in ck["islands"])
+
+
+def test_warm_start_without_a_previous_fit_starts_fresh_and_mismatches_are_named(julia_worker, tmp_path):
+    X, y = _data(seed=2)
+    m = _model(tmp_path, niterations=2, warm_start=True, output_directory=None).fit(X, y)
+    assert len(m.checkpoints_) == 1 and os.path.exists(m.checkpoints_[0])   # kept in a temp dir
+    m.set_params(populations=5)
+    with pytest.raises(JuliaArgumentError, match="populations"):
+        m.fit(X, y)
+    m.set_params(populations=4, unary_operators=["cos"])
+    with pytest.raises(Exception, match="unary_operators"):
+        m.fit(X, y)
+
+
+def test_a_killed_worker_process_loses_only_its_islands(julia_worker, tmp_path):
+    X, y = _data(seed=3)
+    m = _model(tmp_path, parallelism="multiprocessing", procs=2, niterations=200, populations=4,
+               deterministic=False, random_state=None, checkpoint_interval=0.1, run_id="one-lost")
+    ck = os.path.join(str(tmp_path / "outputs"), "one-lost", "checkpoint.json")
+    # kill one worker process once the search has completed an iteration (a checkpoint exists)
+    t, killed = _kill_children_when(lambda: os.path.exists(ck), get_worker().pid, 1)
+    m.fit(X, y)
+    t.join(5)
+    assert killed, "no worker process was killed"
+    assert m.stop_reason_ == ["niterations"]
+    statuses = [h.get("status") for h in m.history_ if h.get("status")]
+    assert statuses and "lost" in statuses[-1] and "re-seeded" in statuses[-1]
+    assert len(m.equations_) > 0
+    with open(ck) as fh:
+        assert len(json.load(fh)["islands"]) == 4      # the lost islands live on elsewhere
+
+
+def test_losing_every_worker_process_keeps_the_front_and_says_so(julia_worker, tmp_path):
+    X, y = _data(seed=4)
+    m = _model(tmp_path, parallelism="multiprocessing", procs=2, niterations=10_000, deterministic=False,
+               random_state=None)
+    coordinator = get_worker().pid
+    m.set_params(run_id="lost-run", checkpoint_interval=0.1)
+    ck = os.path.join(str(tmp_path / "outputs"), "lost-run", "checkpoint.json")
+    t, killed = _kill_children_when(lambda: os.path.exists(ck), coordinator, 2)
+    with pytest.raises(SearchIncompleteError, match="lost every worker process"):
+        m.fit(X, y)
+    t.join(5)
+    assert len(killed) == 2
+    assert m.stop_reason_ == ["workers_lost"] and len(m.equations_) > 0
+    assert get_worker().alive()       # the coordinator itself is fine
+
+
+def test_a_crashed_run_resumes_from_its_checkpoint(julia_worker, tmp_path):
+    X, y = _data(seed=5)
+    m = _model(tmp_path, niterations=10_000, deterministic=False, random_state=None, checkpoint_interval=0.2,
+               run_id="crash")
+    run_dir = os.path.join(str(tmp_path / "outputs"), "crash")
+    ck = os.path.join(run_dir, "checkpoint.json")
+    coordinator = get_worker().pid
+
+    def killer():
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 120 and not os.path.exists(ck):
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.kill(coordinator, signal.SIGKILL)
+    t = threading.Thread(target=killer, daemon=True)
+    t.start()
+    with pytest.raises(WorkerDiedError):
+        m.fit(X, y)
+    t.join(5)
+    with open(ck) as fh:
+        done = json.load(fh)["iteration"]
+    assert done >= 1
+    resumed = keplersr.SymbolicRegressor.from_file(run_dir)
+    assert resumed.checkpoints_ == [ck]
+    resumed.set_params(warm_start=True, niterations=2, worker_timeout=180.0)
+    resumed.fit(X, y)
+    with open(ck) as fh:
+        assert json.load(fh)["iteration"] == done + 2
+    assert resumed.run_dir_ == run_dir and len(resumed.equations_) > 0
+
+
+def test_layout_options_are_checked_before_julia(tmp_path):
+    X, y = _data()
+    with pytest.raises(ValueError, match="parallelism"):
+        _model(tmp_path, parallelism="mpi").fit(X, y)
+    with pytest.raises(ValueError, match="multiprocessing"):
+        _model(tmp_path, hosts=["node1"]).fit(X, y)
+    with pytest.raises(ValueError, match="host:n"):
+        _model(tmp_path, parallelism="multiprocessing", hosts=["node1:x"]).fit(X, y)
+    with pytest.raises(ValueError, match="not a file"):
+        _model(tmp_path, parallelism="multiprocessing", hosts=str(tmp_path / "nofile")).fit(X, y)
+    with pytest.raises(ValueError, match="not both"):
+        _model(tmp_path, parallelism="multiprocessing", hosts=["a"], cluster_manager="slurm").fit(X, y)
+
+
+def test_available_cpus_counts_the_cgroup_quota(tmp_path):
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert _cgroup_cpu_quota(str(tmp_path)) == 1.5
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert _cgroup_cpu_quota(str(tmp_path)) is None
+    assert 1 <= available_cpus() <= (os.cpu_count() or 1)
