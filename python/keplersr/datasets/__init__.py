@@ -2,11 +2,13 @@
 
 - :func:`load_kepler`, :func:`load_jupiter_moons`: real orbital data (Kepler's third law).
 - :func:`wbf_cp_score`: the CP-odd optimal observable in weak-boson-fusion Higgs production.
+- :func:`zh_d6_score`: the CP-even O_Hq^(3) score in associated ZH production (Z -> l+ l-).
 - :func:`load_feynman_equations`, :func:`sample`: the AI-Feynman benchmark table (user-supplied CSV).
 """
 
 from .feynman import load_feynman_equations, sample, select
 from .kepler import load_jupiter_moons, load_kepler
 from .wbf import wbf_cp_score
+from .zh_d6 import zh_d6_score
 
-__all__ = ["load_kepler", "load_jupiter_moons", "wbf_cp_score", "load_feynman_equations", "sample", "select"]
+__all__ = ["load_kepler", "load_jupiter_moons", "wbf_cp_score", "zh_d6_score", "load_feynman_equations", "sample", "select"]
