@@ -248,6 +248,48 @@ function exercise_worker()
     return nothing
 end
 
+"""
+The worker-process side of a multiprocessing search, run in this process:
+every remote call of julia/parallel/distributed_islands.jl with its
+arguments and replies passed through Serialization (as Distributed does), and
+a checkpoint written and read back; so worker processes started from the
+image do not compile these on their first iteration.
+"""
+function exercise_islands()
+    viaser(x) = (io = IOBuffer(); KeplerSR.Distributed.serialize(io, x); seekstart(io);
+                 KeplerSR.Distributed.deserialize(io))
+    X, y = sample_data(200)
+    data = KeplerSR.Dataset(X, y; varnames=["x0", "x1"])
+    optd = Dict{String,Any}("binary_operators" => ["+", "-", "*", "/"], "unary_operators" => ["sin"],
+        "populations" => 2, "population_size" => 12, "tournament_selection_n" => 6, "ncycles_per_iteration" => 20,
+        "niterations" => 2,
+        "seed" => 1, "deterministic" => true, "enumerate_max_complexity" => 0)
+    opts = KeplerSR.options_from_dict(optd, 2)
+    data.baseline_loss = KeplerSR.baseline_loss(data, opts)
+    hof_loss = fill(Inf, opts.constraints.maxsize)
+    key = "workload"
+    reps = viaser(KeplerSR.remote_start(viaser(key), viaser(optd), viaser(data), [1, 2], UInt[1, 2],
+                                        [Node[], Node[]], hof_loss, nothing, Inf))
+    freq = zeros(opts.constraints.maxsize)
+    reps = viaser(KeplerSR.remote_iterate(key, 1, hof_loss, freq))
+    hof = KeplerSR.HallOfFame(opts.constraints.maxsize)
+    for r in reps, m in r.best
+        m === nothing || KeplerSR.offer!(hof, m)
+    end
+    plan = KeplerSR.migration_plan([r.pool for r in reps], 12, hof, opts, KeplerSR.MersenneTwister(1))
+    KeplerSR.remote_migrate(key, viaser(plan))
+    snaps = viaser(KeplerSR.remote_snapshots(key))
+    KeplerSR.remote_add(key, [3], UInt[3], [Node[]], hof_loss)
+    KeplerSR.remote_stop(key)
+    KeplerSR.remote_close(key)
+    snap = KeplerSR.SearchSnapshot(1, UInt(1), snaps, KeplerSR.pareto_front(hof), freq, 0, 1.0)
+    path = tempname()
+    KeplerSR.write_checkpoint(path, snap, opts, 2)
+    KeplerSR.read_checkpoint(path, opts, 2)
+    rm(path; force=true)
+    return nothing
+end
+
 end # module KeplerSRWorkload
 
 if isempty(_ksr_failures)
@@ -262,6 +304,14 @@ if isempty(_ksr_failures)
         KeplerSRWorkload.exercise_worker()
     catch err
         _ksr_fail("worker session", err, catch_backtrace())
+    end
+end
+
+if isempty(_ksr_failures)
+    try
+        KeplerSRWorkload.exercise_islands()
+    catch err
+        _ksr_fail("islands", err, catch_backtrace())
     end
 end
 

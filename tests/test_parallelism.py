@@ -192,3 +192,37 @@ def test_available_cpus_counts_the_cgroup_quota(tmp_path):
     (tmp_path / "cpu.max").write_text("max 100000\n")
     assert _cgroup_cpu_quota(str(tmp_path)) is None
     assert 1 <= available_cpus() <= (os.cpu_count() or 1)
+
+
+def _sshd_or_skip():
+    from keplersr.benchmarks.loopback_sshd import sshd_available
+    if not sshd_available():
+        if os.environ.get("CI"):
+            pytest.fail("sshd is missing: .ci/run installs openssh-server")
+        pytest.skip("no sshd here (openssh-server): the hosts layout is not tested")
+
+
+def test_hosts_over_ssh_give_the_same_front_and_an_unreachable_host_fails_fast(julia_worker, tmp_path,
+                                                                                monkeypatch):
+    _sshd_or_skip()
+    from keplersr.benchmarks.loopback_sshd import loopback_sshd
+    from keplersr.bridge import JuliaError, shutdown_worker
+    X, y = _data(seed=6)
+    serial = _front(_model(tmp_path, parallelism="serial").fit(X, y))
+    with loopback_sshd() as sshd:
+        # the coordinating Julia process reads KEPLERSR_SSH_FLAGS from its environment: a fresh one
+        shutdown_worker()
+        monkeypatch.setenv("KEPLERSR_SSH_FLAGS", sshd.ssh_flags)
+        try:
+            m = _model(tmp_path, parallelism="multiprocessing", hosts=[f"{sshd.host}:2"]).fit(X, y)
+            assert _front(m) == serial
+            # a host nobody answers on: a clear error within the documented 10 s connect timeout
+            monkeypatch.setenv("KEPLERSR_SSH_FLAGS", sshd.ssh_flags)
+            bad = _model(tmp_path, parallelism="multiprocessing", hosts=["192.0.2.1"])   # TEST-NET-1
+            t0 = time.monotonic()
+            with pytest.raises(JuliaError, match="cannot start worker processes on hosts 192.0.2.1"):
+                bad.fit(X, y)
+            assert time.monotonic() - t0 < 45
+            assert get_worker().alive()
+        finally:
+            shutdown_worker()

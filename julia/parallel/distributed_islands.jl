@@ -51,11 +51,12 @@ remote_close(key::String) = (delete!(REMOTE_ISLANDS, key); nothing)
 # ------------------------------------------------------------ coordinator side
 
 """
-    DistributedIslands(pids, optd; owns = true)
+    DistributedIslands(pids, optd; owns = true, requested = length(pids))
 
 Islands on the worker processes `pids`, whose options are rebuilt from the
 options message `optd` (so user operators and losses are defined there too).
-`owns`: remove the processes when the search ends.
+`owns`: remove the processes when the search ends. `requested`: how many
+processes were asked for (the status line tells when fewer started).
 """
 mutable struct DistributedIslands <: IslandRunner
     pids::Vector{Int}                      # live worker processes
@@ -70,9 +71,14 @@ mutable struct DistributedIslands <: IslandRunner
     status::String
     owns::Bool
 end
-DistributedIslands(pids::Vector{Int}, optd::Dict{String,Any}; owns::Bool=true) =
-    DistributedIslands(copy(pids), Dict{Int,Vector{Int}}(), string(rand(UInt64); base=16), optd,
-                       UInt[], Inf, false, Int[], length(pids), "", owns)
+function DistributedIslands(pids::Vector{Int}, optd::Dict{String,Any}; owns::Bool=true,
+                            requested::Int=length(pids))
+    status = length(pids) < requested ?
+        "$(requested - length(pids)) of $(requested) worker processes died while starting; " *
+        "the islands run on the other $(length(pids))" : ""
+    return DistributedIslands(copy(pids), Dict{Int,Vector{Int}}(), string(rand(UInt64); base=16), optd,
+                              UInt[], Inf, false, Int[], requested, status, owns)
+end
 
 set_deadline!(r::DistributedIslands, deadline::Float64) = (r.deadline = deadline; r)
 islands_stopped(r::DistributedIslands) = r.stopped

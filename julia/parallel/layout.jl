@@ -13,5 +13,6 @@ function island_runner(opts::Options, optd::Dict{String,Any})::IslandRunner
     l = opts.layout
     l.parallelism === :serial && return LocalIslands(threaded=false)
     l.parallelism === :multithreading && return LocalIslands(threaded=true)
-    return DistributedIslands(start_worker_processes(l), optd)
+    pids, requested = start_worker_processes(l)
+    return DistributedIslands(pids, optd; requested=requested)
 end

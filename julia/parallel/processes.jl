@@ -85,48 +85,38 @@ ssh_flags()::Cmd = Cmd(String[split(get(ENV, "KEPLERSR_SSH_FLAGS", ""))...])
 """Load the engine on `pids` unless their system image already holds it."""
 function load_engine_on(pids::Vector{Int})
     src = joinpath(engine_dir(), "KeplerSR.jl")
-    Distributed.remotecall_eval(Main, pids, :(isdefined(Main, :KeplerSR) || include($src)))
+    tasks = [(p, @async Distributed.remotecall_eval(Main, p, :(isdefined(Main, :KeplerSR) || include($src))))
+             for p in pids]
+    for (p, t) in tasks
+        try
+            fetch(t)
+        catch err
+            process_lost(err) || rethrow()     # a process that died meanwhile: the islands go elsewhere
+            filter!(!=(p), pids)
+        end
+    end
+    isempty(pids) && error("every worker process died while the engine was loading")
     return pids
 end
 
 """
-    start_worker_processes(layout; threads = Threads.nthreads()) -> Vector{Int}
+    start_worker_processes(layout; threads = Threads.nthreads()) -> (pids, requested)
 
 Start the worker processes of `layout` and load the engine on them; returns
-their ids. Local: `layout.procs` processes (0: `threads`) sharing this
+their ids and how many were asked for (more than started when some died
+while starting: the search goes on with the others). Local: `layout.procs` processes (0: `threads`) sharing this
 process's `threads` threads (each gets `max(1, threads ÷ procs)`). Hosts: one thread per process.
 Slurm: the tasks of the allocation (`SLURM_NTASKS`, else `procs`), one
 thread each unless `SLURM_CPUS_PER_TASK` says more. A host that cannot be
 reached fails within `SSH_CONNECT_TIMEOUT` seconds with an error naming it.
 """
-function start_worker_processes(layout::Layout; threads::Int=Threads.nthreads())::Vector{Int}
+function start_worker_processes(layout::Layout; threads::Int=Threads.nthreads())::Tuple{Vector{Int},Int}
     withenv("JULIA_WORKER_TIMEOUT" => string(WORKER_CONNECT_TIMEOUT)) do
-        pids = if layout.cluster_manager === :slurm
-            n = parse(Int, get(ENV, "SLURM_NTASKS", string(layout.procs > 0 ? layout.procs : threads)))
-            t = parse(Int, get(ENV, "SLURM_CPUS_PER_TASK", "1"))
-            try
-                Distributed.addprocs(SlurmManager(n; exename=julia_executable(), exeflags=worker_exeflags(t)))
-            catch err
-                throw(ErrorException("cannot start worker processes with srun: " * launch_error_message(err)))
-            end
-        elseif !isempty(layout.hosts)
-            machines = parse_hosts(layout.hosts)
-            flags = `-o BatchMode=yes -o ConnectTimeout=$(SSH_CONNECT_TIMEOUT) $(ssh_flags())`
-            try
-                Distributed.addprocs(machines; exename=julia_executable(), exeflags=worker_exeflags(1),
-                                     dir=engine_dir(), sshflags=flags, tunnel=false,
-                                     max_parallel=length(machines))
-            catch err
-                throw(ErrorException("cannot start worker processes on hosts " *
-                    join(("$(h):$(n)" for (h, n) in machines), ", ") * " over SSH (ssh -o BatchMode=yes, " *
-                    "connect timeout $(SSH_CONNECT_TIMEOUT) s): " * launch_error_message(err) *
-                    ". Check that each host is reachable with `ssh` without a password and has Julia and " *
-                    "KeplerSR at the same paths as this machine."))
-            end
-        else
-            n = layout.procs > 0 ? layout.procs : threads
-            Distributed.addprocs(n; exename=julia_executable(), exeflags=worker_exeflags(max(1, threads ÷ n)),
-                                 dir=engine_dir())
+        before = Set(Distributed.workers())
+        requested = requested_processes(layout, threads)
+        # a process that dies while the others start: go on with those that did
+        pids = survivors_if_failed(before) do
+            launch_workers(layout, threads)
         end
         try
             load_engine_on(pids)
@@ -134,8 +124,63 @@ function start_worker_processes(layout::Layout; threads::Int=Threads.nthreads())
             stop_worker_processes(pids)
             rethrow()
         end
-        return pids
+        return pids, requested
     end
+end
+
+"""How many worker processes `layout` asks for."""
+function requested_processes(layout::Layout, threads::Int)::Int
+    layout.cluster_manager === :slurm &&
+        return parse(Int, get(ENV, "SLURM_NTASKS", string(layout.procs > 0 ? layout.procs : threads)))
+    isempty(layout.hosts) || return sum(last, parse_hosts(layout.hosts))
+    return layout.procs > 0 ? layout.procs : threads
+end
+
+"""
+Run `launch()` (an `addprocs`); if it throws but some worker processes did
+start (those not in `before`), return them with a note on stderr, else rethrow.
+"""
+function survivors_if_failed(launch::Function, before::Set{Int})::Vector{Int}
+    try
+        return launch()
+    catch err
+        got = sort!([p for p in Distributed.workers() if p != 1 && !(p in before)])
+        isempty(got) && rethrow()
+        println(stderr, "keplersr: some worker processes did not start (", launch_error_message(err),
+                "); going on with ", length(got))
+        return got
+    end
+end
+
+"""The `addprocs` of `layout` (see `start_worker_processes`)."""
+function launch_workers(layout::Layout, threads::Int)::Vector{Int}
+    n = requested_processes(layout, threads)
+    pids = if layout.cluster_manager === :slurm
+        t = parse(Int, get(ENV, "SLURM_CPUS_PER_TASK", "1"))
+        try
+            Distributed.addprocs(SlurmManager(n; exename=julia_executable(), exeflags=worker_exeflags(t)))
+        catch err
+            throw(ErrorException("cannot start worker processes with srun: " * launch_error_message(err)))
+        end
+    elseif !isempty(layout.hosts)
+        machines = parse_hosts(layout.hosts)
+        flags = `-o BatchMode=yes -o ConnectTimeout=$(SSH_CONNECT_TIMEOUT) $(ssh_flags())`
+        try
+            Distributed.addprocs(machines; exename=julia_executable(), exeflags=worker_exeflags(1),
+                                 dir=engine_dir(), sshflags=flags, tunnel=false,
+                                 max_parallel=length(machines))
+        catch err
+            throw(ErrorException("cannot start worker processes on hosts " *
+                join(("$(h):$(n)" for (h, n) in machines), ", ") * " over SSH (ssh -o BatchMode=yes, " *
+                "connect timeout $(SSH_CONNECT_TIMEOUT) s): " * launch_error_message(err) *
+                ". Check that each host is reachable with `ssh` without a password and has Julia and " *
+                "KeplerSR at the same paths as this machine."))
+        end
+    else
+        Distributed.addprocs(n; exename=julia_executable(), exeflags=worker_exeflags(max(1, threads ÷ n)),
+                             dir=engine_dir())
+    end
+    return pids
 end
 
 """Remove worker processes (those already gone are skipped); never throws."""
