@@ -8,8 +8,12 @@
 """Seconds an SSH connection may take before the host counts as unreachable."""
 const SSH_CONNECT_TIMEOUT = 10
 
-"""Seconds a started worker process may take to connect back (Distributed's `JULIA_WORKER_TIMEOUT`)."""
-const WORKER_CONNECT_TIMEOUT = 60
+"""
+Seconds a started worker process may take to report and connect back
+(Distributed's `JULIA_WORKER_TIMEOUT`): on this machine, and on hosts or
+Slurm nodes. A local process killed while starting costs at most this long.
+"""
+const WORKER_CONNECT_TIMEOUT = (local_=20, remote=60)
 
 """The Julia executable for worker processes: `KEPLERSR_JULIA_EXE` (set by Python), else this one."""
 julia_executable()::String = get(ENV, "KEPLERSR_JULIA_EXE", joinpath(Sys.BINDIR, Base.julia_exename()))
@@ -111,7 +115,9 @@ thread each unless `SLURM_CPUS_PER_TASK` says more. A host that cannot be
 reached fails within `SSH_CONNECT_TIMEOUT` seconds with an error naming it.
 """
 function start_worker_processes(layout::Layout; threads::Int=Threads.nthreads())::Tuple{Vector{Int},Int}
-    withenv("JULIA_WORKER_TIMEOUT" => string(WORKER_CONNECT_TIMEOUT)) do
+    remote = layout.cluster_manager === :slurm || !isempty(layout.hosts)
+    timeout = remote ? WORKER_CONNECT_TIMEOUT.remote : WORKER_CONNECT_TIMEOUT.local_
+    withenv("JULIA_WORKER_TIMEOUT" => string(timeout)) do
         before = Set(Distributed.workers())
         requested = requested_processes(layout, threads)
         # a process that dies while the others start: go on with those that did

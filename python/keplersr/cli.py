@@ -102,6 +102,12 @@ def cmd_bench(args):
         from .benchmarks.startup_bench import main as run
     elif args.what == "search":
         from .benchmarks.search_bench import main as run
+    elif args.what == "scaling":
+        from .benchmarks.scaling_bench import main as run
+    elif args.what == "soak":
+        from .benchmarks.soak_bench import main as run
+    elif args.what == "faults":
+        from .benchmarks.fault_bench import main as run
     else:
         from .benchmarks.feynman_study import main as run
     return run(args.rest)
@@ -124,8 +130,8 @@ def main(argv=None):
     # score rule (biggest drop in log-loss per complexity) picks the law itself
     p.set_defaults(func=cmd_demo, verbosity=0, niterations=20, maxsize=12, binary_operators=["+", "-", "*", "/"],
                    unary_operators=["sqrt", "square", "cube"], model_selection="score")
-    p = sub.add_parser("bench", help="benchmarks: eval, search, startup, feynman")
-    p.add_argument("what", choices=["eval", "search", "startup", "feynman"])
+    p = sub.add_parser("bench", help="benchmarks: eval, search, scaling, soak, faults, startup, feynman")
+    p.add_argument("what", choices=["eval", "search", "scaling", "soak", "faults", "startup", "feynman"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
