@@ -20,12 +20,16 @@ function remote_islands(key::String)::LocalIslands
     return r
 end
 
-"""Worker side: build the options from the message, then start (or restore) the islands `ids`."""
+"""
+Worker side: build the options from the message, then start (or restore) the
+islands `ids`; they stop mid-iteration `seconds_left` seconds from now (Inf: never).
+"""
 function remote_start(key::String, optd::Dict{String,Any}, data::Dataset, ids::Vector{Int}, seeds::Vector{UInt},
                       popseeds::Vector{Vector{Node}}, hof_loss::Vector{Float64},
-                      snaps::Union{Nothing,Vector{IslandSnapshot}}, deadline::Float64)
+                      snaps::Union{Nothing,Vector{IslandSnapshot}}, seconds_left::Float64)
     opts = options_from_dict(optd, data.nfeatures)
-    r = set_deadline!(LocalIslands(threaded=Threads.nthreads() > 1), deadline)
+    # the deadline on this host's clock (hosts' clocks may differ from the coordinator's)
+    r = set_deadline!(LocalIslands(threaded=Threads.nthreads() > 1), time() + seconds_left)
     REMOTE_ISLANDS[key] = r
     return start_islands!(r, data, opts, ids, seeds, popseeds, hof_loss, snaps)
 end
@@ -152,7 +156,7 @@ function start_islands!(r::DistributedIslands, data::Dataset, opts::Options, see
     results = on_each_process(r) do pid
         ids = r.held[pid]
         Distributed.remotecall_fetch(remote_start, pid, r.key, r.optd, data, ids, seeds[ids], popseeds[ids],
-                                     hof_loss, snaps === nothing ? nothing : snaps[ids], r.deadline)
+                                     hof_loss, snaps === nothing ? nothing : snaps[ids], r.deadline - time())
     end
     reports = IslandReport[rep for res in values(results) for rep in res]
     # islands of processes lost while starting: start them (same seeds) on the others
