@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench wbf-example clean
+.PHONY: setup demo test bench wbf-example physics-example clean
 
 setup:
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -22,6 +22,11 @@ test: setup
 # issue 4's example: the CP-odd optimal observable in WBF Higgs production
 wbf-example: setup
 	$(PY) examples/wbf_cp_score.py
+
+# issue 11: the WBF physics score (parton, detector A, theta != 0, variant table), then ZH
+physics-example: setup
+	$(PY) examples/wbf_cp_score.py
+	$(PY) examples/zh_d6_score.py
 
 bench: setup
 	$(VENV)/bin/keplersr bench eval

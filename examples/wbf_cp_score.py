@@ -1,34 +1,37 @@
 """Optimal observable for CP violation in weak-boson fusion, found by symbolic regression.
 
-The per-event score t = d log p / d theta (theta = f_WWtilde / Lambda^2, t in TeV^2) is the
-optimal observable for theta.  This example regresses t on the jet observables
-(x_f, x_b, Delta_eta, Delta_phi) with KeplerSR and checks how much of the Fisher information
-the found formula keeps (the exact score keeps 1.0, sin(Delta_phi) alone about 0.45).
+The per-event score t = d log p / d theta (theta = f_WWtilde / Lambda^2 in TeV^-2, t in TeV^2)
+is the optimal observable for theta.  This example regresses t on the observables a physicist
+would offer -- x_f, x_b (jet pT / mH), Delta_eta, Delta_phi, m_jj, m_Hjj and pT_H (TeV) --
+and ranks the formulas of the front by the Fisher information they keep, measured on an
+independent sample, not by their loss.  At leading order the exact score is
+2e-6 mH^2 x_f x_b sin(Delta_phi) (1 + m_Hjj^2/m_jj^2) for quark-quark lines (0.9999 of the
+information); the search should find it, or a formula close to it.
 
-Steps, at parton level and at detector level (preset A by default):
-  1. generate events (a fit sample and an independent evaluation sample);
-  2. run SymbolicRegressor (operators + - * / sin square cube, no sin inside sin) on (x_f, x_b, Delta_eta,
-     Delta_phi) -> y = SCALE * t with the events' weights, and print the Pareto front:
-     complexity, number of constants, formula (in t units), MSE and Fisher fraction, both
-     measured on the evaluation sample;
-  3. print the selected formula's constants with their standard errors;
-  4. fit the published 4-parameter family t = -x_f (x_b + c)(a - b Delta_eta) sin(Delta_phi + d)
-     with standard errors (scipy curve_fit plus heteroscedasticity-robust errors);
-  5. compare expected limits on theta: sin(Delta_phi) alone, the found formula, the
-     4-parameter fit and the exact score; report the detector-level MSE floor E[Var(t|x)];
-  6. save plots (Pareto front, t vs Delta_phi, limits) as PNG files.
+Per level (parton, then detector preset A):
+  1. events: a fit sample (default 2e5, searched with mini-batches) and an evaluation sample;
+  2. the search, then the front as a table: complexity, constants, formula (t units), MSE,
+     Fisher fraction F, at detector level also F_det (fraction of the detector-level
+     information), and the expected 95% CL limit for --n-signal events; "info" marks the
+     simplest formula within --info-tol of the best F, "loss" the estimator's own choice;
+  3. reference observables and their fractions and limits;
+  4. the 4-parameter fit t = -x_f (x_b + c)(a - b Delta_eta) sin(Delta_phi + d), errors, and
+     the paper's shape constants beside it;
+  5. detector level: Fisher fractions are fractions of the *parton-level* information (the
+     joint score t(z) is the target).  The attainable maximum is the information of the
+     detector-level score E[t|x], estimated by a least-squares CP-odd series regression of
+     t(z) (cross-fitted) and by the kNN MSE floor.
+Then the saturating score at theta != 0 (two values) as a second target, and the table of the
+4-parameter fit for each definition of its variables and each process / PDF variant
+(examples/wbf_variants.py).
 
-The target is rescaled, y = SCALE * t with SCALE = 10, so that it is of order 0.1-1 (t itself
-is ~1e-2 TeV^2): the formulas printed by the regressor and its losses are for y; the table
-converts formulas, MSE (TeV^4) and Fisher fractions back to t.
+The run checks the claims: exit status 1 if the formula selected by information keeps less
+than --min-parton (0.98) at parton level or --min-detector (0.97, of the parton-level
+information) at detector level.
 
-The run checks the claim instead of asserting it: it exits with status 1 when the selected
-parton-level formula captures less than --min-fisher (default 0.95) of the Fisher information.
-
-Run (from the repository root, with the project's virtualenv; `make setup` creates it):
-    python examples/wbf_cp_score.py                      # parton + detector A, a few minutes
-    python examples/wbf_cp_score.py --levels parton      # parton level only
-    python examples/wbf_cp_score.py --skip-regression    # data, 4-parameter fit, limits, plots
+    python examples/wbf_cp_score.py                      # everything, about 10 minutes
+    python examples/wbf_cp_score.py --levels parton --skip-theta --skip-variants
+    python examples/wbf_cp_score.py --skip-search        # data, fits, limits, variants only
 """
 from __future__ import annotations
 
@@ -39,356 +42,200 @@ import time
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import curve_fit
 
-# Inside a clone, use the clone's package (python/keplersr) rather than an installed copy.
-_REPO_PYTHON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python")
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_REPO_PYTHON = os.path.join(_HERE, "..", "python")
 if os.path.isdir(os.path.join(_REPO_PYTHON, "keplersr")):
     sys.path.insert(0, os.path.abspath(_REPO_PYTHON))
+sys.path.insert(0, _HERE)
 
-from keplersr.datasets.wbf import wbf_cp_score
-from keplersr.physics import expected_limit, fisher_fraction, mse_floor
-
-SCALE = 10.0
-FEATURES = ["x_f", "x_b", "Delta_eta", "Delta_phi"]
-BINARY_OPERATORS = ["+", "-", "*", "/"]
-UNARY_OPERATORS = ["sin", "square", "cube"]
-# sin(sin(x)) ~ 0.84 sin(x) would stand in for a constant factor at one node less; forbid it
-# so that the front shows the physics (c * x_f x_b sin(Delta_phi)) and not this degeneracy.
-NESTED_CONSTRAINTS = {"sin": {"sin": 0}}
+import wbf_fit  # noqa: E402
+import wbf_search as search  # noqa: E402
+from keplersr.datasets.wbf import closed_form_observable, cp_odd_basis, wbf_cp_score  # noqa: E402
+from keplersr.physics import (expected_limit, fisher_fraction, fisher_information, mse_floor,  # noqa: E402
+                              regress_score)
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--output", default="./wbf_output", help="directory for the PNG plots and run directories")
-    p.add_argument("--levels", default="parton,detector",
-                   help="comma-separated levels to study: parton, detector (default both)")
-    p.add_argument("--detector", default="A", choices=["A", "B"], help="detector preset")
-    p.add_argument("--n-events", type=int, default=300_000, help="events per level for evaluation")
-    p.add_argument("--n-fit", type=int, default=20_000, help="events given to the regressor")
-    p.add_argument("--n-signal", type=float, default=1000.0,
-                   help="expected number of selected signal events for the limits")
-    p.add_argument("--niterations", type=int, default=15)
-    p.add_argument("--populations", type=int, default=8)
+    p.add_argument("--output", default="./wbf_output", help="directory for plots and run directories")
+    p.add_argument("--levels", default="parton,detector")
+    p.add_argument("--detector", default="A", choices=["A", "B"])
+    p.add_argument("--n-fit", type=int, default=200_000, help="events given to the search")
+    p.add_argument("--n-eval", type=int, default=200_000, help="independent evaluation events")
+    p.add_argument("--n-signal", type=float, default=1000.0, help="signal events for the limits")
+    p.add_argument("--timeout", type=float, default=90.0, help="search time per level (s)")
+    p.add_argument("--thetas", default="2,5", help="theta values (TeV^-2) for the saturating-score fronts")
+    p.add_argument("--theta-timeout", type=float, default=60.0)
+    p.add_argument("--theta-events", type=int, default=100_000)
+    p.add_argument("--variant-events", type=int, default=60_000,
+                   help="events per generated variant sample (the default samples are reused)")
     p.add_argument("--maxsize", type=int, default=25)
-    p.add_argument("--procs", type=int, default=2, help="Julia threads for the search")
-    p.add_argument("--timeout", type=float, default=180.0, help="regressor time limit per level (s)")
+    p.add_argument("--niterations", type=int, default=100_000, help="(the timeout stops the search)")
+    p.add_argument("--populations", type=int, default=8)
+    p.add_argument("--population-size", type=int, default=33)
+    p.add_argument("--ncycles", type=int, default=200)
+    p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("--procs", type=int, default=2, help="Julia threads")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--min-fisher", type=float, default=0.95,
-                   help="exit with status 1 if the selected parton-level formula keeps less")
-    p.add_argument("--skip-regression", action="store_true",
-                   help="skip the symbolic regression (data, fit, limits and plots only)")
+    p.add_argument("--info-tol", type=float, default=0.001,
+                   help="select the simplest formula whose Fisher fraction is within this of the best")
+    p.add_argument("--min-parton", type=float, default=0.98)
+    p.add_argument("--min-detector", type=float, default=0.97)
+    p.add_argument("--skip-search", action="store_true")
+    p.add_argument("--skip-theta", action="store_true")
+    p.add_argument("--skip-variants", action="store_true")
     args = p.parse_args(argv)
     args.levels = [s.strip() for s in args.levels.split(",") if s.strip()]
-    bad = [s for s in args.levels if s not in ("parton", "detector")]
-    if bad or not args.levels:
-        p.error(f"--levels must list parton and/or detector, got {bad or 'nothing'}")
+    if not args.levels or any(s not in ("parton", "detector") for s in args.levels):
+        p.error("--levels must list parton and/or detector")
+    args.thetas = [float(s) for s in args.thetas.split(",") if s.strip()]
     return args
 
 
-# ------------------------------------------------------------------ the published family
-def family(X, a, b, c, d):
-    """The published 4-parameter optimal-observable family."""
-    x_f, x_b, deta, dphi = X
-    return -x_f * (x_b + c) * (a - b * deta) * np.sin(dphi + d)
+def knn_inputs(df):
+    return np.column_stack([np.log(df.x_f), np.log(df.x_b), df.Delta_eta, np.sin(df.Delta_phi),
+                            np.cos(df.Delta_phi), np.log(df.m_jj), np.log(df.m_Hjj), np.log(df.pT_H)])
 
 
-def fit_family(df):
-    """Weighted curve_fit of the 4-parameter family to t.
-
-    Returns (params, curve_fit standard errors, robust standard errors).  curve_fit's errors
-    assume equal-variance residuals; the residuals of t are heteroscedastic and heavy
-    tailed, so we also give the sandwich (HC0) errors (J^T W J)^-1 J^T W diag(r^2) W J
-    (J^T W J)^-1, which are the honest ones for this fit (they match the seed-to-seed spread).
-    """
-    X = np.vstack([df[f].to_numpy() for f in FEATURES])
-    t = df["t"].to_numpy()
-    w = df["weight"].to_numpy()
-    # starting point from the linear least-squares fit t ~ x_f x_b sin(dphi) (A + B deta)
-    g = (df["x_f"] * df["x_b"] * np.sin(df["Delta_phi"])).to_numpy()
-    sw = np.sqrt(w)
-    B = np.vstack([g, g * df["Delta_eta"].to_numpy()]).T
-    (A, Bc), *_ = np.linalg.lstsq(B * sw[:, None], t * sw, rcond=None)
-    popt, pcov = curve_fit(family, X, t, p0=[-A, Bc, 0.0, 0.0], sigma=1.0 / sw)
-    r = t - family(X, *popt)
-    J = np.empty((t.size, 4))
-    for k in range(4):
-        h = 1e-6 * max(1.0, abs(popt[k]))
-        up, dn = popt.copy(), popt.copy()
-        up[k] += h
-        dn[k] -= h
-        J[:, k] = (family(X, *up) - family(X, *dn)) / (2 * h)
-    bread = np.linalg.inv((J.T * w) @ J)
-    robust = bread @ ((J.T * (w * r) ** 2) @ J) @ bread
-    return popt, np.sqrt(np.diag(pcov)), np.sqrt(np.diag(robust))
+def detector_score(df_fit, df):
+    """Cross-fitted series estimate of E[t|x] on df, its information, and the kNN floor."""
+    t_hat = regress_score(cp_odd_basis(df_fit), df_fit["t"], cp_odd_basis(df), weights=df_fit["weight"])
+    t, w = df["t"].to_numpy(), df["weight"].to_numpy()
+    info = fisher_information(t_hat, t, weights=w)
+    floor = mse_floor(knn_inputs(df), t, baseline=t_hat)
+    return t_hat, info, 1.0 - floor / np.var(t)
 
 
-def physics_baseline(df):
-    """Least-squares combination of physics observables, used to detrend the MSE-floor estimate."""
-    s = np.sin(df["Delta_phi"].to_numpy())
-    xx = (df["x_f"] * df["x_b"]).to_numpy()
-    full = xx * s * (1 + df["m_Hjj"].to_numpy() ** 2 / df["m_jj"].to_numpy() ** 2)
-    B = np.column_stack([full, xx * s, xx * s * df["Delta_eta"].to_numpy(), s])
-    coef, *_ = np.linalg.lstsq(B, df["t"].to_numpy(), rcond=None)
-    return B @ coef
-
-
-# ------------------------------------------------------------------ symbolic regression
-def make_regressor(args, output_directory=None):
-    """The SymbolicRegressor used for both levels (operators of the published study)."""
-    from keplersr import SymbolicRegressor
-
-    return SymbolicRegressor(binary_operators=BINARY_OPERATORS, unary_operators=UNARY_OPERATORS,
-                             nested_constraints=NESTED_CONSTRAINTS, maxsize=args.maxsize,
-                             niterations=args.niterations,
-                             populations=args.populations, procs=args.procs,
-                             timeout_in_seconds=args.timeout, random_state=args.seed,
-                             progress=False, verbosity=0, output_directory=output_directory)
-
-
-def run_regression(df_fit, args, level="parton"):
-    """Fit y = SCALE * t on FEATURES with the event weights; returns the fitted model."""
-    model = make_regressor(args, output_directory=os.path.join(args.output, "runs"))
-    model.run_id = f"wbf_{level}_seed{args.seed}"
-    model.fit(df_fit[FEATURES], SCALE * df_fit["t"], weights=df_fit["weight"].to_numpy())
-    return model
-
-
-def formula_in_t(expr, digits=4):
-    """The sympy formula for y divided by SCALE (so it predicts t), constants rounded."""
-    import sympy as sp
-
-    e = sp.sympify(expr) / SCALE
-    return e.xreplace({f: sp.Float(f, digits) for f in e.atoms(sp.Float)})
-
-
-def predict_t(model, df, index=None):
-    """Predictions of row `index` of the Pareto front (default: the selected one) in t units."""
-    pred = np.asarray(model.predict(df[FEATURES], index=index), dtype=float) / SCALE
-    return np.broadcast_to(pred, (len(df),)).copy()
-
-
-def safe_fisher(g, t, w):
-    """Fisher fraction, NaN when undefined (a formula that is identically zero or not finite)."""
-    if not np.all(np.isfinite(g)):
-        return np.nan
-    try:
-        return fisher_fraction(g, t, weights=w)
-    except ValueError:
-        return np.nan
-
-
-def pareto_table(model, df_eval):
-    """Pareto front with MSE (TeV^4) and Fisher fraction measured on an independent sample."""
-    t = df_eval["t"].to_numpy()
-    w = df_eval["weight"].to_numpy()
-    selected = model.get_best().name
+def reference_table(df, observables, n_signal, information=None):
+    t, w = df["t"].to_numpy(), df["weight"].to_numpy()
     rows = []
-    for i, eq in model.equations_.iterrows():
-        pred = predict_t(model, df_eval, index=i)
-        finite = np.all(np.isfinite(pred))
-        rows.append({"complexity": int(eq["complexity"]), "dof": len(eq["constants"]),
-                     "formula": str(formula_in_t(eq["sympy_format"])),
-                     "MSE": float(np.average((pred - t) ** 2, weights=w)) if finite else np.nan,
-                     "Fisher": safe_fisher(pred, t, w),
-                     "selected": "<--" if i == selected else ""})
+    for name, g in observables.items():
+        row = {"observable": name, "F": fisher_fraction(g, t, weights=w)}
+        if information is not None:
+            row["F_det"] = fisher_fraction(g, t, weights=w, information=information)
+        row["limit68"] = expected_limit(g, t, n_events=n_signal, cl=0.68, weights=w)
+        row["limit95"] = expected_limit(g, t, n_events=n_signal, cl=0.95, weights=w)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
-def print_table(table):
-    with pd.option_context("display.max_colwidth", 100, "display.width", 250):
-        print(table.to_string(index=False, formatters={
-            "MSE": lambda v: f"{v:.3e}", "Fisher": lambda v: f"{v:.4f}"}))
-
-
-def print_constants(model):
-    """Constants of the selected formula (for y = SCALE * t) with the engine's standard errors."""
-    row = model.get_best()
-    if not row["constants"]:
-        print("  the selected formula has no free constants")
-        return
-    for k, (c, e) in enumerate(zip(row["constants"], row["constants_stderr"] or
-                                   [np.nan] * len(row["constants"]))):
-        print(f"  c{k} = {c:+.6g} +- {e:.2g}")
-    print("  (least-squares standard errors from the engine, for y = 10 t; they assume "
-          "equal-variance residuals and are optimistic for heavy-tailed t, cf. the robust "
-          "errors of the 4-parameter fit)")
-
-
-# ------------------------------------------------------------------ limits and plots
-def limits(df, extra, n_signal):
-    """Expected 68% / 95% CL limits (TeV^-2) for n_signal events, observables in `extra`."""
-    t = df["t"].to_numpy()
-    w = df["weight"].to_numpy()
-    obs = {"sin(Delta_phi)": np.sin(df["Delta_phi"].to_numpy()), **extra, "exact score": t}
-    rows = []
-    for name, g in obs.items():
-        rows.append({"observable": name, "Fisher": fisher_fraction(g, t, weights=w),
-                     "limit68": expected_limit(g, t, n_events=n_signal, cl=0.68, weights=w),
-                     "limit95": expected_limit(g, t, n_events=n_signal, cl=0.95, weights=w)})
-    return pd.DataFrame(rows)
-
-
-def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def plot_pareto(path, table, level):
-    """MSE (left axis) and Fisher fraction (right axis) along the Pareto front."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.semilogy(table["complexity"], table["MSE"], "o-", color="C0", label="MSE")
-    ax.set_xlabel("complexity")
-    ax.set_ylabel(r"MSE [TeV$^4$]", color="C0")
-    ax2 = ax.twinx()
-    ax2.plot(table["complexity"], table["Fisher"], "s--", color="C1", label="Fisher fraction")
-    ax2.axhline(0.95, color="C1", lw=0.8, ls=":")
-    ax2.set_ylim(0, 1.05)
-    ax2.set_ylabel("Fisher fraction", color="C1")
-    sel = table[table["selected"] != ""]
-    if len(sel):
-        ax2.plot(sel["complexity"], sel["Fisher"], "*", ms=16, color="C3", label="selected")
-        ax2.legend(loc="center right")
-    ax.set_title(f"Pareto front ({level} level)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def plot_t_vs_dphi(path, df, level, found=None):
-    """Scatter of t against Delta_phi with the mean of t and of the found formula per bin."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    sub = df.sample(min(len(df), 20_000), random_state=0)
-    ax.scatter(sub["Delta_phi"], sub["t"], s=1, alpha=0.15, color="0.4", label="events")
-    bins = np.linspace(-np.pi, np.pi, 31)
-    centres = 0.5 * (bins[1:] + bins[:-1])
-    idx = np.clip(np.digitize(df["Delta_phi"], bins) - 1, 0, 29)
-    w = df["weight"].to_numpy()
-
-    def profile(v):
-        return [np.average(v[idx == i], weights=w[idx == i]) for i in range(30)]
-
-    ax.plot(centres, profile(df["t"].to_numpy()), "r-", lw=2, label="mean t")
-    if found is not None:
-        ax.plot(centres, profile(found), "b--", lw=2, label="mean of found formula")
-    ax.set_xlabel(r"$\Delta\phi_{jj}$")
-    ax.set_ylabel(r"$t$ [TeV$^2$]")
-    ax.set_ylim(np.quantile(df["t"], [0.005, 0.995]))
-    ax.legend(loc="upper left", fontsize=8)
-    ax.set_title(rf"score vs $\Delta\phi$ ({level} level)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def plot_limits(path, lim, level, n_signal):
-    """Expected 95% CL limits, one bar per observable, Fisher fraction written on each bar."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    ax.barh(lim["observable"], lim["limit95"], color="C2")
-    for k, (v, f) in enumerate(zip(lim["limit95"], lim["Fisher"])):
-        ax.text(v, k, f"  {v:.3g}  (F = {f:.3f})", va="center", fontsize=8)
-    ax.set_xlim(0, 1.45 * lim["limit95"].max())
-    ax.invert_yaxis()
-    ax.set_xlabel(r"expected 95% CL on $f_{\tilde W W}/\Lambda^2$ [TeV$^{-2}$]")
-    ax.set_title(f"{n_signal:g} signal events ({level} level)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-# ------------------------------------------------------------------ one level
-def study(level, args):
-    """Everything for one level; returns a dict of the results (table, found Fisher, limits)."""
-    print(f"\n=== {level} level" + (f" (detector {args.detector})" if level == "detector" else "") + " ===")
+def study_level(level, args):
+    label = f"{level} level" + (f", detector preset {args.detector}" if level == "detector" else "")
+    print(f"\n=== WBF, {label} ===")
     res = {"level": level}
     t0 = time.perf_counter()
-    df = wbf_cp_score(args.n_events, level=level, detector=args.detector, seed=args.seed)
-    t = df["t"].to_numpy()
-    w = df["weight"].to_numpy()
-    print(f"generated {len(df)} evaluation events in {time.perf_counter() - t0:.1f} s; "
-          f"E[t] = {np.average(t, weights=w):.2e}, E[t^2] = {np.average(t ** 2, weights=w):.3e} TeV^4; "
-          f"{int((w != 1).sum())} events with weight != 1 (max {w.max():.3f})")
-    extra = {}
-    res["table"] = None
-    if not args.skip_regression:
-        df_fit = wbf_cp_score(args.n_fit, level=level, detector=args.detector, seed=args.seed + 100)
-        print(f"symbolic regression on {len(df_fit)} independent events (target y = {SCALE:g} t, "
-              f"event weights, niterations={args.niterations}, timeout {args.timeout:g} s) ...")
+    df_fit = wbf_cp_score(args.n_fit, level=level, detector=args.detector, seed=args.seed + 100)
+    df = wbf_cp_score(args.n_eval, level=level, detector=args.detector, seed=args.seed)
+    t, w = df["t"].to_numpy(), df["weight"].to_numpy()
+    print(f"{len(df_fit)} fit + {len(df)} evaluation events in {time.perf_counter() - t0:.0f} s; "
+          f"E[t^2] = {np.average(t ** 2, weights=w):.3e} TeV^4 (the parton-level information per event)")
+    info_det = None
+    if level == "detector":
         t1 = time.perf_counter()
-        model = run_regression(df_fit, args, level)
+        t_hat, info_det, knn_max = detector_score(df_fit, df)
+        res["max_series"], res["max_knn"] = info_det / np.var(t), knn_max
+        print("Fisher fractions below are fractions of the PARTON-LEVEL information E[t(z)^2].")
+        print(f"attainable maximum at detector level (information of the detector-level score E[t|x]): "
+              f"{res['max_series']:.4f} (CP-odd series regression of t(z), cross-fitted: a lower bound), "
+              f"{knn_max:.4f} (1 - kNN MSE floor / Var t) [{time.perf_counter() - t1:.0f} s]")
+        print("F_det = fraction of that detector-level information (series estimate as reference).")
+    fit4 = wbf_fit.fit_summary(df)
+    X4 = wbf_fit.family_inputs(df)
+    obs = {"sin(Delta_phi)": np.sin(df["Delta_phi"].to_numpy()),
+           "x_f x_b sin(Delta_phi)": (df.x_f * df.x_b * np.sin(df.Delta_phi)).to_numpy(),
+           "4-parameter fit": wbf_fit.family(X4, *[fit4[k] for k in "abcd"]),
+           "closed form (qq) of observables": closed_form_observable(df)}
+    if not args.skip_search:
+        print(f"search: {len(df_fit)} events, batches of {args.batch_size}, {args.timeout:g} s ...")
+        t1 = time.perf_counter()
+        model = search.run_search(df_fit, args, level)
         res["search_seconds"] = time.perf_counter() - t1
-        print(f"search finished in {res['search_seconds']:.0f} s (stop: {', '.join(model.stop_reason_)})")
-        table = pareto_table(model, df)
-        res["table"] = table
-        print("Pareto front (MSE and Fisher fraction on the evaluation sample; dof = number of constants):")
-        print_table(table)
-        best = model.get_best()
-        found = predict_t(model, df)
-        res["formula"] = str(formula_in_t(best["sympy_format"]))
-        res["fisher"] = safe_fisher(found, t, w)
-        res["fisher_best_on_front"] = float(np.nanmax(table["Fisher"]))
-        print(f"selected formula: t = {res['formula']}   Fisher fraction {res['fisher']:.4f} "
-              f"(best on the front {res['fisher_best_on_front']:.4f})")
-        print_constants(model)
-        extra["found formula"] = found
-    popt, perr, prob = fit_family(df)
-    res["family"] = (popt, prob)
-    print("4-parameter fit  t = -x_f (x_b + c)(a - b Delta_eta) sin(Delta_phi + d):")
-    for name, v, e, er in zip("abcd", popt, perr, prob):
-        print(f"  {name} = {v:+.5g} +- {er:.2g} (robust)   [curve_fit: +- {e:.2g}]")
-    print("  (a, b < 0 here: our eps^{0123} = +1 convention flips the overall sign of t"
-          " relative to the published formula; b/a = %.4f)" % (popt[1] / popt[0]))
-    X = np.vstack([df[f].to_numpy() for f in FEATURES])
-    extra["4-parameter fit"] = family(X, *popt)
-    Z = np.column_stack([np.log(df.x_f), np.log(df.x_b), df.Delta_eta, np.sin(df.Delta_phi),
-                         np.cos(df.Delta_phi), np.log(df.m_jj), np.log(df.m_Hjj)])
-    fl = mse_floor(Z, t, baseline=physics_baseline(df))
-    res["mse_floor"] = fl
-    ett = np.mean(t ** 2)
-    print(f"MSE floor E[Var(t|x)] (kNN, detrended), x = all observables incl. m_jj, m_Hjj: {fl:.3g} TeV^4 "
-          f"= {fl / ett:.2%} of E[t^2]")
-    fl4 = mse_floor(Z[:, :5], t, baseline=extra["4-parameter fit"])
-    res["mse_floor_inputs"] = fl4
-    print(f"MSE floor with only the four regression inputs: {fl4:.3g} TeV^4, so no function of them keeps "
-          f"more than about {1 - fl4 / ett:.3f} of the Fisher information; "
-          f"MSE of the 4-parameter fit: {np.average((extra['4-parameter fit'] - t) ** 2, weights=w):.3g}")
-    lim = limits(df, extra, args.n_signal)
+        print(f"search finished in {res['search_seconds']:.0f} s (stop: {', '.join(model.stop_reason_)}); "
+              f"front ranked by information on the evaluation sample:")
+        table = search.information_table(model, df, args.n_signal, detector_information=info_det,
+                                         tol=args.info_tol)
+        search.print_table(table)
+        row = search.chosen_row(table)
+        res.update(formula=row["formula"], fisher=row["F"], table=table)
+        search.plot_front(os.path.join(args.output, f"front_{level}.png"), table, label,
+                          attainable=res.get("max_series"))
+        print(f"selected by information: t = {row['formula']}   F = {row['F']:.4f}"
+              + (f"   F_det = {row['F_det']:.4f}" if info_det is not None else ""))
+        obs["found formula (selected)"] = search.predict_t(model, df, index=row["index"])
+    if level == "detector":
+        obs["detector-level score (series)"] = t_hat
+    if level == "parton":
+        obs["exact score t(z)"] = t
+    print(f"observables (F: fraction of the parton-level information; limits in TeV^-2 for "
+          f"{args.n_signal:g} signal events):")
+    lim = reference_table(df, obs, args.n_signal, info_det)
+    print(lim.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     res["limits"] = lim
-    print(f"expected limits on f/Lambda^2 [TeV^-2] for {args.n_signal:g} events:")
-    print(lim.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    os.makedirs(args.output, exist_ok=True)
-    if res["table"] is not None and len(res["table"]):
-        plot_pareto(os.path.join(args.output, f"pareto_{level}.png"), res["table"], level)
-    plot_t_vs_dphi(os.path.join(args.output, f"t_vs_dphi_{level}.png"), df, level,
-                   extra.get("found formula"))
-    plot_limits(os.path.join(args.output, f"limits_{level}.png"), lim, level, args.n_signal)
+    wbf_fit.print_fit_beside_paper(fit4, level)
+    res["fit4"] = fit4
+    res["df"] = df
+    return res
+
+
+def study_theta(theta, args):
+    """The saturating score at theta as target (parton level)."""
+    print(f"\n=== WBF, parton level, theta = {theta:g} TeV^-2: target = the saturating score at theta ===")
+    t0 = time.perf_counter()
+    df_fit = wbf_cp_score(args.theta_events, theta=theta, seed=args.seed + 200)
+    df = wbf_cp_score(args.theta_events, theta=theta, seed=args.seed + 300)
+    t, w = df["t"].to_numpy(), df["weight"].to_numpy()
+    print(f"{len(df_fit)} + {len(df)} events drawn from p(x|theta) in {time.perf_counter() - t0:.0f} s; "
+          f"information at theta Var(t) = {np.var(t):.3e} TeV^4 (SM: ~2.1e-3)")
+    sm = closed_form_observable(df)
+    print(f"the SM-optimal observable (closed form at theta = 0) keeps F = {fisher_fraction(sm, t, weights=w):.4f}")
+    res = {"theta": theta}
+    if args.skip_search:
+        return res
+    model = search.make_regressor(args, run_id=f"wbf_theta{theta:g}_seed{args.seed}",
+                                  output_directory=os.path.join(args.output, "runs"),
+                                  timeout=args.theta_timeout)
+    model.fit(search.inputs(df_fit), search.SCALE * df_fit["t"].to_numpy(), weights=df_fit["weight"].to_numpy())
+    table = search.information_table(model, df, args.n_signal, tol=args.info_tol)
+    search.print_table(table)
+    row = search.chosen_row(table)
+    found = search.predict_t(model, df, index=row["index"])
+    attainable = 1.0 - mse_floor(knn_inputs(df), t, baseline=found) / np.var(t)
+    print(f"selected by information: t = {row['formula']}   F = {row['F']:.4f} of the information at theta "
+          f"(attainable with these observables, kNN: about {attainable:.4f})")
+    res.update(formula=row["formula"], fisher=row["F"], attainable=attainable)
     return res
 
 
 def main(argv=None):
-    """Run the study; returns the exit status (1 if the parton-level claim fails)."""
     args = parse_args(argv)
+    os.makedirs(args.output, exist_ok=True)
     t0 = time.perf_counter()
-    results = {level: study(level, args) for level in args.levels}
-    print(f"\nplots written to {os.path.abspath(args.output)}; total time {time.perf_counter() - t0:.0f} s")
-    if args.skip_regression:
-        return 0
+    results = {level: study_level(level, args) for level in args.levels}
+    thetas = [] if args.skip_theta else [study_theta(th, args) for th in args.thetas]
+    if not args.skip_variants:
+        import wbf_variants
+
+        print("\n=== the 4-parameter fit for each definition of the variables and each process variant ===")
+        reuse = {("parton" if lv == "parton" else args.detector): r["df"] for lv, r in results.items()}
+        wbf_variants.print_variant_table(wbf_variants.variant_table(args.variant_events, args.seed, reuse=reuse))
+    print(f"\n=== summary (WBF, total {time.perf_counter() - t0:.0f} s) ===")
+    status = 0
     for level, r in results.items():
-        print(f"{level:>8}: selected formula keeps {r['fisher']:.4f} of the Fisher information: t = {r['formula']}")
-    if "parton" in results:
-        f = results["parton"]["fisher"]
-        if not f >= args.min_fisher:
-            print(f"FAILED: the selected parton-level formula keeps {f:.4f} < {args.min_fisher} "
-                  "of the Fisher information", file=sys.stderr)
-            return 1
-        print(f"OK: the selected parton-level formula keeps {f:.4f} >= {args.min_fisher} "
-              "of the Fisher information")
-    return 0
+        if "fisher" not in r:
+            continue
+        need = args.min_parton if level == "parton" else args.min_detector
+        extra = (f" (attainable: {r['max_series']:.4f} series, {r['max_knn']:.4f} kNN)"
+                 if level == "detector" else "")
+        ok = r["fisher"] >= need
+        status |= not ok
+        print(f"{level:>8}: F = {r['fisher']:.4f} of the parton-level information{extra} "
+              f"{'>=' if ok else '<'} {need}  {'OK' if ok else 'FAILED'}: t = {r['formula']}")
+    for r in thetas:
+        if "fisher" in r:
+            print(f"theta={r['theta']:g}: F = {r['fisher']:.4f} of the information at theta "
+                  f"(attainable about {r['attainable']:.4f}): t = {r['formula']}")
+    return int(status)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from keplersr.physics import expected_limit, fisher_fraction, fisher_information, mse_floor
+from keplersr.physics import (expected_limit, fisher_fraction, fisher_information, mse_floor,
+                              regress_score, score_information)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,54 @@ def test_fisher_fraction_known_values(toy):
     assert fisher_fraction(np.cos(x), t) == pytest.approx(0.0, abs=0.002)
 
 
-def test_fisher_fraction_weights_equal_duplication():
+def test_fisher_fraction_is_centred(toy):
+    x, a, t = toy
+    s = np.sin(x)
+    # adding a constant does not change the information an observable carries
+    assert fisher_fraction(s + 0.5, t) == pytest.approx(fisher_fraction(s, t), rel=1e-12)
+    assert fisher_fraction(-2.0 * s + 7.0, t) == pytest.approx(0.5, abs=0.01)
+    assert fisher_fraction(s, t + 3.0) == pytest.approx(fisher_fraction(s, t), rel=1e-12)
+    # it is the information of g over that of the score
+    assert fisher_fraction(s, t) == pytest.approx(fisher_information(s, t) / score_information(t), rel=1e-12)
+    assert fisher_information(s + 0.5, t) == pytest.approx(fisher_information(s, t), rel=1e-12)
+    # a constant observable carries no information
+    assert fisher_fraction(np.full(t.size, 2.0), t) == 0.0
+    assert fisher_information(np.full(t.size, 2.0), t) == 0.0
+    assert expected_limit(np.full(t.size, 2.0), t, n_events=100) == float("inf")
+
+
+def test_fisher_fraction_against_another_information(toy):
+    x, a, t = toy
+    s = np.sin(x)
+    ref = 0.8 * score_information(t)
+    assert fisher_fraction(s, t, information=ref) == pytest.approx(fisher_fraction(s, t) / 0.8, rel=1e-12)
+    with pytest.raises(ValueError, match="information"):
+        fisher_fraction(s, t, information=0.0)
+
+
+def test_regress_score_estimates_the_conditional_mean():
+    # t = f(x) + noise that x does not see: E[t|x] = f(x); the regression on a basis that
+    # spans f recovers it, and its information is Var(f) (the attainable maximum)
+    rng = np.random.default_rng(4)
+    n = 40_000
+    x = rng.uniform(-np.pi, np.pi, (2, n))
+    xe = rng.uniform(-np.pi, np.pi, (2, n))
+
+    def f(z):
+        return np.sin(z[0]) * (1.0 + 0.5 * z[1] ** 2)
+
+    def basis(z):
+        return np.column_stack([np.sin(k * z[0]) * z[1] ** j for k in (1, 2) for j in range(4)])
+
+    t = f(x) + rng.normal(0.0, 1.0, n)
+    te = f(xe) + rng.normal(0.0, 1.0, n)
+    t_hat = regress_score(basis(x), t, basis(xe))
+    np.testing.assert_allclose(t_hat, f(xe), atol=0.05 * np.std(f(xe)))
+    frac = fisher_information(t_hat, te) / score_information(te)
+    assert frac == pytest.approx(np.var(f(xe)) / np.var(te), abs=0.02)
+    with pytest.raises(ValueError, match="columns"):
+        regress_score(basis(x), t, basis(xe)[:, :3])
+
     rng = np.random.default_rng(1)
     g, t = rng.normal(size=50), rng.normal(size=50)
     w = rng.integers(1, 4, 50)
@@ -82,8 +130,8 @@ def test_mse_floor_hidden_variable():
 def test_input_validation():
     with pytest.raises(ValueError, match="same length"):
         fisher_fraction([1, 2, 3], [1, 2])
-    with pytest.raises(ValueError, match="identically zero"):
-        fisher_fraction([0, 0, 0], [1, 2, 3])
+    with pytest.raises(ValueError, match="zero variance"):
+        fisher_fraction([1, 2, 3], [0, 0, 0])
     with pytest.raises(ValueError, match="weights"):
         fisher_fraction([1, 2], [1, 2], weights=[1, -1])
     with pytest.raises(ValueError, match="k must"):

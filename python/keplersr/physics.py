@@ -35,36 +35,105 @@ def _pair(g, t):
     return g, t
 
 
-def fisher_fraction(g, t, weights=None):
-    """Fraction of the Fisher information captured by the observable ``g``.
+def _centred_cov(g, t, w):
+    """Weighted ``(Cov(g, t), Var(g), Var(t))``."""
+    gm = g - np.sum(w * g)
+    tm = t - np.sum(w * t)
+    return float(np.sum(w * gm * tm)), float(np.sum(w * gm * gm)), float(np.sum(w * tm * tm))
 
-    ``E[g t]^2 / (E[g^2] E[t^2])`` (expectations under the reference model, optionally
-    weighted).  Equals 1 iff ``g`` is proportional to ``t``; invariant under rescaling of g.
+
+def _is_constant(g):
+    return bool(np.all(g == g[0]))
+
+
+def score_information(t, weights=None):
+    """Per-event Fisher information carried by the score ``t`` itself: ``Var(t)``.
+
+    For the joint (parton-level) score this is the full information ``E[t^2]`` (the score
+    has mean zero under the model it is computed at; the variance removes the sampling
+    fluctuation of the mean).  Units: [t]^2 (TeV^4 for WBF).
+    """
+    t, _ = _pair(t, t)
+    return _centred_cov(t, t, _weights(weights, t.size))[2]
+
+
+def fisher_fraction(g, t, weights=None, information=None):
+    """Fraction of the Fisher information captured by the observable ``g`` (centred).
+
+    ``Cov(g, t)^2 / (Var(g) I)`` with ``I = Var(t)`` by default, i.e. the squared
+    correlation of ``g`` and ``t`` (expectations under the reference model, optionally
+    weighted).  It is :func:`fisher_information` of ``g`` divided by the information ``I``,
+    so it is 1 iff ``g = A t + B`` and it is invariant under ``g -> A g + B``: adding a
+    constant to an observable does not change the information it carries.
+
+    ``t`` is the joint score ``t(z)``, so by default the fraction is of the *full*
+    (parton-level) information ``E[t(z)^2]``, also when ``g`` is a function of
+    detector-level observables.  Pass ``information`` to measure it against another
+    reference, e.g. ``information = fisher_information(t_hat, t)`` with ``t_hat`` an
+    estimate of the detector-level score ``E[t | x]`` (see :func:`regress_score`): the
+    fraction of the information that is left at detector level.
+
+    A constant observable carries no information: the fraction is 0.
     """
     g, t = _pair(g, t)
     w = _weights(weights, g.size)
-    egt = np.sum(w * g * t)
-    egg = np.sum(w * g * g)
-    ett = np.sum(w * t * t)
-    if egg <= 0 or ett <= 0:
-        raise ValueError("observable or score is identically zero: Fisher fraction undefined")
-    return float(egt ** 2 / (egg * ett))
+    cov, var_g, var_t = _centred_cov(g, t, w)
+    ref = var_t if information is None else float(information)
+    if not (np.isfinite(ref) and ref > 0):
+        raise ValueError("the score has zero variance (or information <= 0): Fisher fraction undefined")
+    if _is_constant(g) or var_g <= 0:
+        return 0.0
+    return float(cov ** 2 / (var_g * ref))
 
 
 def fisher_information(g, t, weights=None):
     """Per-event Fisher information on theta from the (linearised) observable ``g``.
 
     ``Cov(g, t)^2 / Var(g)``: the information of the optimal linear estimator built on the
-    mean of ``g`` (``d E_theta[g] / d theta = E[g t]``).  With ``g = t`` it is ``E[t^2]``
-    (since ``E[t] = 0``).  Units: [t]^2 (TeV^4 for the WBF dataset).
+    mean of ``g`` (``d E_theta[g] / d theta = E[g t] = Cov(g, t)`` as ``E[t] = 0``).  With
+    ``g = t`` it is ``Var(t) = E[t^2]``.  A constant observable gives 0.
+    Units: [t]^2 (TeV^4 for the WBF dataset).
     """
     g, t = _pair(g, t)
     w = _weights(weights, g.size)
-    gm = g - np.sum(w * g)
-    var_g = np.sum(w * gm * gm)
-    if var_g <= 0:
-        raise ValueError("observable has zero variance: no information")
-    return float(np.sum(w * gm * t) ** 2 / var_g)
+    cov, var_g, _ = _centred_cov(g, t, w)
+    if _is_constant(g) or var_g <= 0:
+        return 0.0
+    return float(cov ** 2 / var_g)
+
+
+def regress_score(basis_train, t_train, basis, weights=None, ridge=1e-10):
+    """Least-squares series estimate of the observed-level score ``t_hat(x) = E[t(z) | x]``.
+
+    The minimiser of ``E[(t(z) - f(x))^2]`` over functions of the observed ``x`` is
+    ``E[t(z) | x]``, the score of the observed-level likelihood ``p(x | theta)`` (the SALLY
+    argument MadMiner uses to train its detector-level score on the joint score).  This
+    estimates it as the (weighted) least-squares combination of the columns of
+    ``basis_train`` (functions of ``x`` evaluated on a training sample, e.g. a CP-odd series
+    such as :func:`keplersr.datasets.wbf.cp_odd_basis`), with a tiny ridge term for
+    conditioning, and returns it evaluated on ``basis`` (an independent sample).
+
+    ``fisher_information(t_hat, t)`` on the independent sample is a lower bound on the
+    observed-level information (any function of ``x`` is); use it as ``information`` in
+    :func:`fisher_fraction` for fractions of the detector-level information.
+    """
+    B = np.asarray(basis_train, dtype=float)
+    Be = np.asarray(basis, dtype=float)
+    t = np.asarray(t_train, dtype=float).ravel()
+    if B.ndim != 2 or Be.ndim != 2 or B.shape[1] != Be.shape[1]:
+        raise ValueError("basis_train and basis must be 2-d arrays with the same number of columns")
+    if B.shape[0] != t.size:
+        raise ValueError(f"basis_train has {B.shape[0]} rows but t_train has {t.size}")
+    if not (np.all(np.isfinite(B)) and np.all(np.isfinite(Be)) and np.all(np.isfinite(t))):
+        raise ValueError("basis and score must be finite")
+    w = _weights(weights, t.size)
+    sd = np.sqrt(np.sum(w[:, None] * B ** 2, axis=0))
+    sd[sd == 0] = 1.0
+    Bs = B / sd
+    gram = (Bs.T * w) @ Bs
+    rhs = (Bs.T * w) @ t
+    coef = np.linalg.solve(gram + ridge * np.trace(gram) / gram.shape[0] * np.eye(gram.shape[0]), rhs)
+    return (Be / sd) @ coef
 
 
 def _z_value(cl):
@@ -81,6 +150,24 @@ def expected_limit(g, t, n_events=None, luminosity_fb=None, cross_section_fb=Non
 
     ``delta theta = z(cl) / sqrt(N * I_1)`` with ``I_1 = Cov(g, t)^2 / Var(g)``
     (:func:`fisher_information`); pass ``g = t`` for the optimal (exact-score) limit.
+
+    Assumptions (what the number means):
+
+    * **signal only**: the N events are all signal; no background, no systematic
+      uncertainty.  With background the limit is weaker (``t`` would have to be the score
+      of the signal + background mixture);
+    * **shape only, N fixed**: the information is that of the per-event distribution;
+      the rate term ``d log sigma / d theta`` is not included (it vanishes at the SM for a
+      CP-odd operator, but not in general, e.g. at ``theta != 0``);
+    * **linear in theta**: ``g`` enters through its mean, ``E_theta[g] ~ E_0[g] +
+      theta Cov(g, t)``, and the variance of ``g`` is taken at the reference point, so the
+      limit is valid while ``theta |t| << 1`` over the interval (for WBF at the SM:
+      ``delta theta << 1 / sqrt(E[t^2]) ~ 20 TeV^-2``); for ``g = t`` it is the
+      Cramer-Rao bound of the linearised model;
+    * **asymptotic (Gaussian)**: N large enough that the mean of ``g`` is Gaussian;
+      independent, unweighted events (``weights`` only correct for generator weights).
+
+    A constant observable has no information: the limit is ``inf``.
 
     Parameters
     ----------
@@ -107,7 +194,9 @@ def expected_limit(g, t, n_events=None, luminosity_fb=None, cross_section_fb=Non
     if not np.isfinite(n_events) or n_events <= 0:
         raise ValueError(f"number of events must be positive, got {n_events!r}")
     info = fisher_information(g, t, weights)
-    return _z_value(cl) / np.sqrt(n_events * info)
+    if info <= 0:
+        return float("inf")
+    return float(_z_value(cl) / np.sqrt(n_events * info))
 
 
 def mse_floor(X, t, weights=None, k=4, standardize=True, baseline=None, return_fit=False):

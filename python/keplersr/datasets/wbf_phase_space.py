@@ -64,7 +64,28 @@ def massive(pt, y, phi, m):
     return np.stack([mt * np.cosh(y), pt * np.cos(phi), pt * np.sin(phi), mt * np.sinh(y)], axis=-1)
 
 
-def sample_phase_space(n, rng, preselect=None):
+def make_cuts(overrides=None):
+    """The selection: :data:`CUTS` with ``overrides`` (keys ``pT_min``, ``abs_eta_max``,
+    ``Delta_eta_min``, ``m_jj_min``; GeV).  ValueError for an unknown key or a negative value."""
+    cuts = dict(CUTS)
+    for k, v in (overrides or {}).items():
+        if k not in CUTS or k == "eta1_eta2":
+            raise ValueError(f"unknown cut {k!r}; cuts can set {sorted(set(CUTS) - {'eta1_eta2'})}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
+            raise ValueError(f"cut {k!r} must be a finite number >= 0, got {v!r}")
+        cuts[k] = float(v)
+    if cuts["pT_min"] < PT_GEN_MIN:
+        raise ValueError(f"pT_min must be >= the generation threshold {PT_GEN_MIN} GeV")
+    return cuts
+
+
+def loose_precut_values(cuts=None):
+    """(Delta_eta, m_jj) thresholds applied before detector smearing: 0.6 and 30% below the cuts."""
+    c = CUTS if cuts is None else cuts
+    return max(c["Delta_eta_min"] - 0.6, 0.0), 0.7 * c["m_jj_min"]
+
+
+def sample_phase_space(n, rng, preselect=None, cuts=None):
     """Draw ``n`` phase-space points; returns the ``PartonEvents`` with ``x1, x2 < 1``.
 
     ``preselect`` drops points early, before 4-vectors are built (a pure speed-up: only
@@ -84,13 +105,14 @@ def sample_phase_space(n, rng, preselect=None):
     yh = rng.uniform(-Y_H_MAX, Y_H_MAX, n)
     phi1 = rng.uniform(-np.pi, np.pi, n)
     phi2 = rng.uniform(-np.pi, np.pi, n)
+    c = CUTS if cuts is None else cuts
     if preselect == "parton":
-        c = CUTS
         umax_cut = 1.0 / (c["pT_min"] ** 2 + M_W ** 2)
         sel = ((np.abs(y1) < c["abs_eta_max"]) & (np.abs(y2) < c["abs_eta_max"]) & (y1 * y2 < 0.0)
                & (np.abs(y1 - y2) > c["Delta_eta_min"]) & (u1 < umax_cut) & (u2 < umax_cut))
     elif preselect == "detector":
-        sel = (np.abs(y1 - y2) > 3.0) & ((y1 * y2 < 0.0) | (np.minimum(np.abs(y1), np.abs(y2)) < 0.5))
+        sel = ((np.abs(y1 - y2) > loose_precut_values(c)[0])
+               & ((y1 * y2 < 0.0) | (np.minimum(np.abs(y1), np.abs(y2)) < 0.5)))
     elif preselect is None:
         sel = None
     else:
@@ -150,8 +172,10 @@ def observables(j1, j2, h):
 
     Jets are ordered by pseudorapidity (f = forward, larger eta; b = backward).
     Returns a dict with ``x_f, x_b`` (pT / mH), ``Delta_eta = eta_f - eta_b`` (>= 0),
-    ``Delta_phi = phi_f - phi_b`` wrapped to (-pi, pi], ``m_jj`` and ``m_Hjj`` (GeV), plus
-    the helper arrays ``eta_f, eta_b, pT_f, pT_b`` used by the cuts.
+    ``Delta_phi = phi_f - phi_b`` wrapped to (-pi, pi], ``m_jj``, ``m_Hjj`` and the Higgs
+    transverse momentum ``pT_H`` (GeV), plus the helper arrays ``eta_f, eta_b, pT_f, pT_b``
+    used by the cuts.  At parton level ``m_Hjj^2 = s_hat`` (the final state carries the whole
+    partonic energy) and ``pT_H = |pT_f + pT_b|``.
     """
     eta1, eta2 = pseudorapidity(j1), pseudorapidity(j2)
     swap = eta2 > eta1
@@ -168,6 +192,7 @@ def observables(j1, j2, h):
         "Delta_phi": wrap_angle(azimuth(jf) - azimuth(jb)),
         "m_jj": invariant_mass(j1, j2),
         "m_Hjj": invariant_mass(j1, j2, h),
+        "pT_H": np.hypot(h[:, 1], h[:, 2]),
         "eta_f": eta_f,
         "eta_b": eta_b,
         "pT_f": pt_f,
@@ -175,19 +200,21 @@ def observables(j1, j2, h):
     }
 
 
-def pass_cuts(obs):
+def pass_cuts(obs, cuts=None):
     """Boolean mask of the WBF selection: pT > 30 GeV, |eta| < 4.5, Delta_eta > 3.6,
     eta_f * eta_b < 0, m_jj > 500 GeV."""
-    c = CUTS
+    c = CUTS if cuts is None else cuts
     return ((obs["pT_f"] > c["pT_min"]) & (obs["pT_b"] > c["pT_min"])
             & (np.abs(obs["eta_f"]) < c["abs_eta_max"]) & (np.abs(obs["eta_b"]) < c["abs_eta_max"])
             & (obs["Delta_eta"] > c["Delta_eta_min"]) & (obs["eta_f"] * obs["eta_b"] < 0.0)
             & (obs["m_jj"] > c["m_jj_min"]))
 
 
-def pass_loose_precuts(obs):
+def pass_loose_precuts(obs, cuts=None):
     """Generator-level pre-selection used before detector simulation (very loose, so that
     migrations into the detector-level selection from outside it are negligible):
-    Delta_eta > 3.0, m_jj > 350 GeV, min(|eta_f|, |eta_b|) < 0.5 or eta_f * eta_b < 0."""
+    Delta_eta > 3.0, m_jj > 350 GeV (with the default cuts; see :func:`loose_precut_values`),
+    min(|eta_f|, |eta_b|) < 0.5 or eta_f * eta_b < 0."""
     opposite = (obs["eta_f"] * obs["eta_b"] < 0.0) | (np.minimum(np.abs(obs["eta_f"]), np.abs(obs["eta_b"])) < 0.5)
-    return (obs["Delta_eta"] > 3.0) & (obs["m_jj"] > 350.0) & opposite
+    deta_min, mjj_min = loose_precut_values(cuts)
+    return (obs["Delta_eta"] > deta_min) & (obs["m_jj"] > mjj_min) & opposite
