@@ -8,9 +8,23 @@ take more than about 10 s. The README's test command runs everything;
 `make test PYTEST_ARGS='-m "not julia"'` runs the fast Python-only part.
 """
 
+import signal
+
 import pytest
 
 from keplersr.datasets.feynman import FEYNMAN_CSV
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ctrl_c_raises():
+    """Tests of Ctrl-C send SIGINT to this process: make it raise KeyboardInterrupt as in a terminal,
+    also when pytest was started in the background (where a shell leaves SIGINT ignored)."""
+    old = signal.getsignal(signal.SIGINT)
+    if old is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    if old is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, old)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -163,7 +163,8 @@ def test_interrupt_returns_partial_results(julia_worker, fast):
     rng = np.random.default_rng(8)
     X = rng.normal(size=(300, 4))
     y = np.exp(X[:, 0]) * np.sin(X[:, 1] * X[:, 2]) + X[:, 3] ** 3   # hard: the search runs long
-    m = SymbolicRegressor(unary_operators=["sin", "exp"], niterations=100000, random_state=0, **fast)
+    m = SymbolicRegressor(unary_operators=["sin", "exp"], niterations=100000, timeout_in_seconds=120,
+                          random_state=0, **fast)   # the timeout only bounds a failure
     timer = threading.Timer(4.0, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     t0 = time.monotonic()
