@@ -83,12 +83,13 @@ def test_rss_of_this_process():
 def test_julia_processes_finds_children_and_grandchildren_named_julia(tmp_path):
     fake = tmp_path / "julia"          # a process whose name (comm) is "julia"
     shutil.copy("/bin/sleep", fake)
+    before = set(julia_processes())    # e.g. the test session's own Julia worker
     child = subprocess.Popen([str(fake), "30"], start_new_session=True)
     shell = subprocess.Popen(["sh", "-c", f"{fake} 30 & wait"], start_new_session=True)
     try:
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            found = julia_processes()
+            found = {k: v for k, v in julia_processes().items() if k not in before}
             if len(found) >= 2:
                 break
             time.sleep(0.05)
