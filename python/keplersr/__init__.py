@@ -6,6 +6,7 @@ front of accuracy against simplicity, with a search engine written in Julia.
 
 __version__ = "0.1.0"
 
+from .errors import SearchIncompleteError  # noqa: E402
 from .estimator import SymbolicRegressor  # noqa: E402
 
-__all__ = ["SymbolicRegressor", "__version__"]
+__all__ = ["SymbolicRegressor", "SearchIncompleteError", "__version__"]
