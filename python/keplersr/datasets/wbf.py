@@ -21,7 +21,8 @@ from . import wbf_amplitudes as amp
 from . import wbf_detector as det
 from . import wbf_phase_space as ps
 from . import wbf_channels as chn
-from .pdfs import ToyPDFs, evaluate_pdfs
+from .event_generation import check_positive_int, generator_setup, unweighted_events
+from .pdfs import evaluate_pdfs
 
 FEATURES = ("x_f", "x_b", "Delta_eta", "Delta_phi", "m_jj", "m_Hjj", "pT_H")
 
@@ -83,9 +84,9 @@ def wbf_cp_score(n_events, level="parton", detector="A", theta=0.0, seed=None, p
     except overweight events) and, if ``theta != 0``, ``t_sm`` (the score at theta = 0 of the
     same events).
     """
-    n_events = _check_positive_int(n_events, "n_events")
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    n_pilot = _check_positive_int(n_pilot, "n_pilot")
+    n_events = check_positive_int(n_events, "n_events")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    n_pilot = check_positive_int(n_pilot, "n_pilot")
     chn.check_process(process)
     cuts = ps.make_cuts(cuts)
     if level not in ("parton", "detector"):
@@ -93,22 +94,7 @@ def wbf_cp_score(n_events, level="parton", detector="A", theta=0.0, seed=None, p
     preset = det.get_preset(detector) if level == "detector" else None
     if level == "parton" and detector not in det.PRESETS:
         raise ValueError(f"detector must be one of {sorted(det.PRESETS)}, got {detector!r}")
-    if isinstance(theta, bool) or not isinstance(theta, numbers.Real) or not np.isfinite(theta):
-        raise ValueError(f"theta must be a finite real number (TeV^-2), got {theta!r}")
-    theta = float(theta)
-    if isinstance(w_max_quantile, bool) or not isinstance(w_max_quantile, numbers.Real) \
-            or not 0.0 < w_max_quantile <= 1.0:
-        raise ValueError(f"w_max_quantile must be in (0, 1], got {w_max_quantile!r}")
-    if pdfs is None:
-        pdfs = ToyPDFs()
-    elif not callable(pdfs):
-        raise ValueError(f"pdfs must be None or a callable pdfs(x, Q) -> mapping, got {type(pdfs).__name__}")
-    if seed is None or isinstance(seed, (numbers.Integral, np.random.SeedSequence)) and not isinstance(seed, bool):
-        rng = np.random.default_rng(seed)
-    elif isinstance(seed, np.random.Generator):
-        rng = seed
-    else:
-        raise ValueError(f"seed must be None, an int or a numpy Generator, got {seed!r}")
+    theta, pdfs, rng = generator_setup(theta, w_max_quantile, pdfs, seed)
 
     t_start = time.perf_counter()
     n_raw = 0
@@ -120,40 +106,19 @@ def wbf_cp_score(n_events, level="parton", detector="A", theta=0.0, seed=None, p
         obs = ps.observables(ev.p1, ev.p2, ev.pH)
         keep = ps.pass_cuts(obs, cuts) if level == "parton" else ps.pass_loose_precuts(obs, cuts)
         ev = ev.subset(keep)
-        return ev, _channel_weights(ev, pdfs, theta, process)
+        return (ev, *_channel_weights(ev, pdfs, theta, process))
 
-    # pilot run: the unweighting maximum
-    pilot = []
-    n_sel = 0
-    while n_sel < n_pilot:
-        ev, (w_c, extras) = weighted_batch()
-        pilot.append((ev, w_c, extras))
-        n_sel += len(ev)
-    w_all = np.concatenate([w.sum(axis=1) for _, w, _ in pilot])
-    w_max = float(np.quantile(w_all, w_max_quantile))
-
-    chunks = []
-    n_have = 0
-    n_overweight = 0
-    queue = list(pilot)
-    while n_have < n_events:
-        if queue:
-            ev, w_c, extras = queue.pop(0)
-        else:
-            ev, (w_c, extras) = weighted_batch()
-        w = w_c.sum(axis=1)
-        acc = rng.uniform(size=w.shape[0]) * w_max < w
-        n_overweight += int(np.count_nonzero(w[acc] > w_max))
-        ev = ev.subset(acc)
-        w_c, w = w_c[acc], w[acc]
+    def make_chunk(batch, acc, w, w_max):
+        ev, w_c, extras = batch
+        ev, w_c = ev.subset(acc), w_c[acc]
         extras = {k: v[acc] for k, v in extras.items()}
         u = rng.uniform(size=w.shape[0]) * w
         chan = np.minimum((np.cumsum(w_c, axis=1)[:, :-1] <= u[:, None]).sum(axis=1),
                           w_c.shape[1] - 1).astype(np.int8)
-        chunk = _event_table(ev, chan, extras, w / w_max, level, preset, rng, process, cuts)
-        chunks.append(chunk)
-        n_have += len(chunk)
-    df = pd.concat(chunks, ignore_index=True).iloc[:n_events].reset_index(drop=True)
+        return _event_table(ev, chan, extras, w / w_max, level, preset, rng, process, cuts)
+
+    df, w_max, n_overweight = unweighted_events(weighted_batch, make_chunk, n_events, n_pilot,
+                                                w_max_quantile, rng)
 
     mean_q_sm = None
     if theta != 0.0:
@@ -265,12 +230,6 @@ def _event_table(ev, chan, extras, weight, level, preset, rng, process="WW", cut
     cols["channel"] = chan[keep]
     cols["weight"] = np.maximum(1.0, weight[keep])
     return pd.DataFrame(cols)
-
-
-def _check_positive_int(v, name):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(v)
 
 
 def _metadata(level, detector, preset, theta, pdfs, seed, w_max, quantile, n_raw, n_over,

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .event_generation import channel_codes
+
 #: d kappa / d theta in GeV^-2 per TeV^-2 (kappa = -2 f / Lambda^2).
 KAPPA_PER_THETA = -2.0e-6
 
@@ -170,14 +172,5 @@ def closed_form_score(pa, pb, p1, p2, channel):
 
 
 def _channel_codes(channel, n):
-    """Normalise a channel specification to an int array of length ``n`` (0 = qq, 1 = qqbar)."""
-    if isinstance(channel, str):
-        if channel not in CHANNELS:
-            raise ValueError(f"channel must be one of {CHANNELS}, got {channel!r}")
-        return np.full(n, CHANNELS.index(channel), dtype=np.int8)
-    code = np.asarray(channel)
-    if code.shape != (n,):
-        raise ValueError(f"channel array must have shape ({n},), got {code.shape}")
-    if not np.all((code == 0) | (code == 1)):
-        raise ValueError("channel codes must be 0 (qq) or 1 (qqbar)")
-    return code
+    """A channel name or an array of 0/1 codes -> int array of length ``n`` (0 = CHANNELS[0], 1 = CHANNELS[1])."""
+    return channel_codes(channel, n, CHANNELS)

@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from . import zh_d6_amplitudes as amp
-from .pdfs import ToyPDFs, evaluate_pdfs
+from .event_generation import check_positive_int, generator_setup, unweighted_events
+from .pdfs import evaluate_pdfs
 from .wbf_phase_space import azimuth, invariant_mass, pseudorapidity, wrap_angle
 
 SQRT_S = 13000.0
@@ -308,25 +309,10 @@ def zh_d6_score(n_events, theta=0.0, seed=None, pdfs=None, return_metadata=False
     ``q`` (TeV^4), ``channel`` ("uubar"/"ddbar"), ``quark_beam`` (+1/-1: beam of the quark),
     ``weight`` and, if ``theta != 0``, ``t_sm`` (the SM score of the same events).
     """
-    n_events = _check_positive_int(n_events, "n_events")
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    n_pilot = _check_positive_int(n_pilot, "n_pilot")
-    if isinstance(theta, bool) or not isinstance(theta, numbers.Real) or not np.isfinite(theta):
-        raise ValueError(f"theta must be a finite real number (TeV^-2), got {theta!r}")
-    theta = float(theta)
-    if isinstance(w_max_quantile, bool) or not isinstance(w_max_quantile, numbers.Real) \
-            or not 0.0 < w_max_quantile <= 1.0:
-        raise ValueError(f"w_max_quantile must be in (0, 1], got {w_max_quantile!r}")
-    if pdfs is None:
-        pdfs = ToyPDFs()
-    elif not callable(pdfs):
-        raise ValueError(f"pdfs must be None or a callable pdfs(x, Q) -> mapping, got {type(pdfs).__name__}")
-    if seed is None or isinstance(seed, (numbers.Integral, np.random.SeedSequence)) and not isinstance(seed, bool):
-        rng = np.random.default_rng(seed)
-    elif isinstance(seed, np.random.Generator):
-        rng = seed
-    else:
-        raise ValueError(f"seed must be None, an int or a numpy Generator, got {seed!r}")
+    n_events = check_positive_int(n_events, "n_events")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    n_pilot = check_positive_int(n_pilot, "n_pilot")
+    theta, pdfs, rng = generator_setup(theta, w_max_quantile, pdfs, seed)
 
     t_start = time.perf_counter()
     n_raw = 0
@@ -344,25 +330,9 @@ def zh_d6_score(n_events, theta=0.0, seed=None, pdfs=None, return_metadata=False
         sum_w2 += float(np.sum(w * w))
         return ev, w_c, t_c, q_c
 
-    pilot = []
-    n_sel = 0
-    while n_sel < n_pilot:
-        batch = weighted_batch()
-        pilot.append(batch)
-        n_sel += len(batch[0])
-    w_all = np.concatenate([b[1].sum(axis=1) for b in pilot])
-    w_max = float(np.quantile(w_all, w_max_quantile))
-
-    chunks = []
-    n_have = 0
-    n_overweight = 0
-    queue = list(pilot)
-    while n_have < n_events:
-        ev, w_c, t_c, q_c = queue.pop(0) if queue else weighted_batch()
-        w = w_c.sum(axis=1)
-        acc = rng.uniform(size=w.shape[0]) * w_max < w
-        n_overweight += int(np.count_nonzero(w[acc] > w_max))
-        ev, w_c, t_c, q_c, w = ev.subset(acc), w_c[acc], t_c[acc], q_c[acc], w[acc]
+    def make_chunk(batch, acc, w, w_max):
+        ev, w_c, t_c, q_c = batch
+        ev, w_c, t_c, q_c = ev.subset(acc), w_c[acc], t_c[acc], q_c[acc]
         cum = np.cumsum(w_c, axis=1)
         sub = np.minimum(np.sum(cum < (rng.uniform(size=w.shape[0]) * w)[:, None], axis=1), 3)
         rows = np.arange(w.shape[0])
@@ -373,10 +343,10 @@ def zh_d6_score(n_events, theta=0.0, seed=None, pdfs=None, return_metadata=False
         cols["channel"] = np.array([c for c, _ in _SUBCHANNELS], dtype=np.int8)[sub]
         cols["quark_beam"] = np.array([b for _, b in _SUBCHANNELS], dtype=np.int8)[sub]
         cols["weight"] = np.maximum(1.0, w / w_max)
-        chunk = pd.DataFrame(cols)
-        chunks.append(chunk)
-        n_have += len(chunk)
-    df = pd.concat(chunks, ignore_index=True).iloc[:n_events].reset_index(drop=True)
+        return pd.DataFrame(cols)
+
+    df, w_max, n_overweight = unweighted_events(weighted_batch, make_chunk, n_events, n_pilot,
+                                                w_max_quantile, rng)
 
     # the score: joint derivative ratio at theta minus its sample mean (the rate term)
     t0, q = df["t_joint"].to_numpy(), df["q"].to_numpy()
@@ -405,12 +375,6 @@ def zh_d6_score(n_events, theta=0.0, seed=None, pdfs=None, return_metadata=False
                      dlogsig, dlogsig_err, sigma, sigma_err, extra)
     df.attrs.update(meta)
     return (df, meta) if return_metadata else df
-
-
-def _check_positive_int(v, name):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(v)
 
 
 def _metadata(theta, pdfs, seed, w_max, quantile, n_raw, n_over, df, elapsed, dlogsig, dlogsig_err,

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .event_generation import channel_codes
 from .wbf_amplitudes import mdot, quark_current
 
 M_Z = 91.1876
@@ -264,14 +265,5 @@ def gamma_z_ll():
 
 
 def _channel_codes(channel, n):
-    """Normalise a channel specification to an int array of length ``n`` (0 = uubar, 1 = ddbar)."""
-    if isinstance(channel, str):
-        if channel not in CHANNELS:
-            raise ValueError(f"channel must be one of {CHANNELS}, got {channel!r}")
-        return np.full(n, CHANNELS.index(channel), dtype=np.int8)
-    code = np.asarray(channel)
-    if code.shape != (n,):
-        raise ValueError(f"channel array must have shape ({n},), got {code.shape}")
-    if not np.all((code == 0) | (code == 1)):
-        raise ValueError("channel codes must be 0 (uubar) or 1 (ddbar)")
-    return code
+    """A channel name or an array of 0/1 codes -> int array of length ``n`` (0 = CHANNELS[0], 1 = CHANNELS[1])."""
+    return channel_codes(channel, n, CHANNELS)
