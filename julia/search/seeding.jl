@@ -65,13 +65,21 @@ function enumeration_seeds(data::Dataset, opts::Options, ps::PopulationState, t0
     if data.n > ENUM_SCORE_ROWS
         candidates = subsample_survivors(candidates, data, opts, qopts, ps, deadline)
     end
+    return score_candidates!(out, candidates, ps, data, opts, qopts, deadline)
+end
+
+"""
+Score each of `candidates` (a copy, after a quick constant fit) on `ps`'s rows of
+`data` until `deadline`; the finite ones are appended to `out`, returned best first.
+"""
+function score_candidates!(out::Vector{PopMember}, candidates::Vector{Node}, ps::PopulationState,
+                           data::Dataset, opts::Options, qopts::Options, deadline::Float64)
     for t in candidates
         time() > deadline && break
         m = scored_seed(copy_tree(t), ps, data, opts, qopts)
         isfinite(m.score) && push!(out, m)
     end
-    sort!(out; by=m -> (m.score, m.complexity, m.birth))
-    return out
+    return sort!(out; by=m -> (m.score, m.complexity, m.birth))
 end
 
 """
@@ -87,16 +95,10 @@ function subsample_survivors(candidates::Vector{Node}, data::Dataset, opts::Opti
                              ps::PopulationState, deadline::Float64)::Vector{Node}
     sub = row_subset(data, subsample_rows(data.n, ENUM_SCORE_ROWS))
     sps = PopulationState(UInt(0), sub, opts; batched=false)
-    scored = PopMember[]
     # leave a share of the time budget to the survivors' scoring on all rows
     now = time()
     sdeadline = isfinite(deadline) ? now + 0.7 * (deadline - now) : Inf
-    for t in candidates
-        time() > sdeadline && break
-        m = scored_seed(copy_tree(t), sps, sub, opts, qopts)
-        isfinite(m.score) && push!(scored, m)
-    end
-    sort!(scored; by=m -> (m.score, m.complexity, m.birth))
+    scored = score_candidates!(PopMember[], candidates, sps, sub, opts, qopts, sdeadline)
     nseed = opts.evolution.populations * max(1, opts.evolution.population_size ÷ 4)
     kept = falses(length(scored))
     per = zeros(Int, opts.constraints.maxsize)
