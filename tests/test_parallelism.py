@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import keplersr
+from keplersr.benchmarks.fault_bench import children
 from keplersr.bridge import JuliaArgumentError, SearchIncompleteError, WorkerDiedError, get_worker
 from keplersr.julia_env import _cgroup_cpu_quota, available_cpus
 
@@ -33,21 +34,6 @@ def _front(model):
     return model.equations_[["complexity", "loss", "equation"]].to_dict("records")
 
 
-def _children(pid):
-    """Pids of the processes whose parent is ``pid`` (the worker processes of a multiprocessing search)."""
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(d))
-    return out
-
-
 def _kill_children_when(pred, coordinator_pid, how_many, deadline=120.0):
     """Background thread: once ``pred()`` holds, kill -9 ``how_many`` child processes of the coordinator."""
     killed = []
@@ -55,7 +41,7 @@ def _kill_children_when(pred, coordinator_pid, how_many, deadline=120.0):
     def run():
         t0 = time.monotonic()
         while time.monotonic() - t0 < deadline:
-            kids = _children(coordinator_pid)
+            kids = children(coordinator_pid)
             if pred() and len(kids) >= how_many:
                 for p in kids[:how_many]:
                     os.kill(p, signal.SIGKILL)
