@@ -34,6 +34,7 @@ import Distributed
 
 const ENGINE_VERSION = "0.1.0"
 
+include("core/fast_math.jl")
 include("core/operators.jl")
 include("core/expression.jl")
 include("core/dual.jl")

@@ -2,6 +2,12 @@
 # engine's evaluator on a fixed set of trees, against a hand-fused Julia loop
 # for the same formulas, at 1e3 / 1e4 / 1e5 rows, on all threads given by -t.
 # Prints one table row per (tree, rows, threads).
+#
+# `julia bench.jl unary [rows]` instead prints, per unary operator of the
+# Feynman set, the ns per row of the evaluator's row loop (the tree `op(x0)`,
+# one thread) with the engine's operator (the kernels of core/fast_math.jl)
+# next to the same loop over Base's libm function (with the safe functions'
+# domain checks), at `rows` rows (default 10,000).
 
 include(joinpath(@__DIR__, "KeplerSR.jl"))
 using .KeplerSR
@@ -80,4 +86,34 @@ function bench(nthreads_used)
     end
 end
 
-bench(Threads.nthreads())
+# (name, Base's function with the engine's domain semantics, input rows)
+const UNARY_BASE = [
+    ("sin", sin, n -> randn(n) .* 3), ("cos", cos, n -> randn(n) .* 3),
+    ("exp", exp, n -> randn(n) .* 3), ("log", K.safe_log, n -> exp.(randn(n) .* 3)),
+    ("sqrt", K.safe_sqrt, n -> exp.(randn(n) .* 3)), ("square", K.square, n -> randn(n) .* 3),
+    ("tanh", tanh, n -> randn(n) .* 3), ("asin", K.safe_asin, n -> rand(n) .* 2 .- 1),
+    ("acos", K.safe_acos, n -> rand(n) .* 2 .- 1),
+]
+
+function bench_unary(n)
+    names = [u[1] for u in UNARY_BASE]
+    fast_ops = K.build_operator_set(["+"], names)
+    base_ops = K.OperatorSet(copy(fast_ops.binops), Any[u[2] for u in UNARY_BASE], copy(fast_ops.binnames), names)
+    println(@sprintf("%-8s %8s %7s %13s %13s %8s", "operator", "rows", "threads", "fast ns/row", "Base ns/row", "speedup"))
+    for (i, (name, _, gen)) in enumerate(UNARY_BASE)
+        X = reshape(gen(n), n, 1)
+        tree = K.unary_node(i, x(1))
+        out = zeros(n); ws = K.EvalWorkspace{Float64}(n)
+        inner = max(1, 2_000_000 ÷ n)
+        @assert K.eval_tree!(out, tree, X, fast_ops, ws) && K.eval_tree!(out, tree, X, base_ops, ws)
+        tf = timeit(() -> K.eval_tree!(out, tree, X, fast_ops, ws), inner, 5) / n
+        tb = timeit(() -> K.eval_tree!(out, tree, X, base_ops, ws), inner, 5) / n
+        println(@sprintf("%-8s %8d %7d %13.3f %13.3f %8.2f", name, n, 1, tf, tb, tb / tf))
+    end
+end
+
+if !isempty(ARGS) && ARGS[1] == "unary"
+    bench_unary(length(ARGS) >= 2 ? parse(Int, ARGS[2]) : 10_000)
+else
+    bench(Threads.nthreads())
+end

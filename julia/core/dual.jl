@@ -66,3 +66,20 @@ Base.log10(a::Dual) = log(a) / log(10.0)
 Base.sign(a::Dual) = Dual(sign(a.v), 0.0)
 Base.max(a::Dual, b::Dual) = a.v >= b.v ? a : b
 Base.min(a::Dual, b::Dual) = a.v <= b.v ? a : b
+
+# the fast kernels of core/fast_math.jl (the built-in operators): value and
+# derivative both from the fast functions
+function fast_sin(a::Dual)
+    s, c = fast_sincos(a.v)
+    Dual(s, c * a.d)
+end
+function fast_cos(a::Dual)
+    s, c = fast_sincos(a.v)
+    Dual(c, -s * a.d)
+end
+fast_exp(a::Dual) = (e = fast_exp(a.v); Dual(e, e * a.d))
+fast_log(a::Dual) = Dual(fast_log(a.v), a.d / a.v)                  # NaN value for a.v <= 0
+fast_sqrt(a::Dual) = (s = fast_sqrt(a.v); Dual(s, a.d / (2 * s)))    # NaN value for a.v < 0
+fast_tanh(a::Dual) = (t = fast_tanh(a.v); Dual(t, (1 - t * t) * a.d))
+fast_asin(a::Dual) = Dual(fast_asin(a.v), a.d / fast_sqrt(1 - a.v * a.v))   # NaN outside [-1, 1]
+fast_acos(a::Dual) = Dual(fast_acos(a.v), -a.d / fast_sqrt(1 - a.v * a.v))

@@ -23,12 +23,17 @@ mult(x, y) = x * y
 const BUILTIN_BINARY = Dict{String,Any}(
     "+" => plus, "-" => sub, "*" => mult, "/" => safe_div, "^" => safe_pow,
 )
-"""Built-in unary operators: user-facing name => implementation."""
+"""
+Built-in unary operators: user-facing name => implementation. sin, cos, exp,
+log, sqrt, tanh, asin and acos are the vectorisable kernels of
+core/fast_math.jl (a few ulp from Base, with the safe functions' NaN on domain
+errors).
+"""
 const BUILTIN_UNARY = Dict{String,Any}(
-    "neg" => neg, "sin" => sin, "cos" => cos, "tan" => safe_tan, "exp" => exp,
-    "log" => safe_log, "sqrt" => safe_sqrt, "abs" => abs, "square" => square,
-    "cube" => cube, "inv" => safe_inv, "tanh" => tanh, "sinh" => sinh,
-    "cosh" => cosh, "asin" => safe_asin, "acos" => safe_acos, "atan" => atan,
+    "neg" => neg, "sin" => fast_sin, "cos" => fast_cos, "tan" => safe_tan, "exp" => fast_exp,
+    "log" => fast_log, "sqrt" => fast_sqrt, "abs" => abs, "square" => square,
+    "cube" => cube, "inv" => safe_inv, "tanh" => fast_tanh, "sinh" => sinh,
+    "cosh" => cosh, "asin" => fast_asin, "acos" => fast_acos, "atan" => atan,
 )
 
 """
@@ -79,7 +84,8 @@ end
 """Module that holds user-defined operators, with the engine's safe functions in scope."""
 module UserOperators
     import ..KeplerSR: safe_pow, safe_log, safe_sqrt, safe_asin, safe_acos,
-        safe_div, safe_inv, neg, square, cube
+        safe_div, safe_inv, neg, square, cube, fast_sin, fast_cos, fast_exp,
+        fast_log, fast_sqrt, fast_tanh, fast_asin, fast_acos
 end
 
 """

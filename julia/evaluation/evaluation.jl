@@ -42,14 +42,20 @@ end
 @inline nonfinite(v::Dual) = !(abs(v.v) < Inf) | !(abs(v.d) < Inf)
 
 # --- row loops (function barriers: `f` is concrete inside) --------------------
+# Unary loops go through `row_kernel`/`row_pending`/`finish_rows!` (core/fast_math.jl):
+# for most operators that is just `f`; sin and cos keep their rare huge
+# arguments out of the vectorised loop and finish them in a second pass.
 function loop_unary!(f::F, out::Vector{T}) where {F,T}
     bad = false
+    pending = false
     @inbounds for i in eachindex(out)
-        v = f(out[i])::T
+        v = row_kernel(f, out[i])::T
         out[i] = v
         bad |= nonfinite(v)
+        pending |= row_pending(f, v)
     end
-    return !bad
+    bad && return false
+    return pending ? finish_rows!(f, out)::Bool : true
 end
 function loop_bin_vv!(f::F, out::Vector{T}, b::Vector{T}) where {F,T}
     bad = false
@@ -125,12 +131,15 @@ function loop_bin_cx!(f::F, out::Vector{T}, c::T, X::Matrix{Float64}, j::Int) wh
 end
 function loop_unary_x!(f::F, out::Vector{T}, X::Matrix{Float64}, j::Int) where {F,T}
     bad = false
+    pending = false
     @inbounds for i in eachindex(out)
-        v = f(T(X[i, j]))::T
+        v = row_kernel(f, T(X[i, j]))::T
         out[i] = v
         bad |= nonfinite(v)
+        pending |= row_pending(f, v)
     end
-    return !bad
+    bad && return false
+    return pending ? finish_rows!(f, out)::Bool : true
 end
 
 """
