@@ -26,8 +26,9 @@ from .model_selection import select_index
 from .options import OPTIONS, build_operator_spec, engine_options, seed_from, units_options, validate_params
 from .options.reference import docstring_parameters
 from .progress import ProgressPrinter
+from .simplification import FormulaSimplifier
 
-EQUATION_COLUMNS = ["complexity", "loss", "score", "equation", "sympy_format",
+EQUATION_COLUMNS = ["complexity", "loss", "score", "equation", "sympy_format", "sympy_raw",
                     "lambda_format", "constants", "constants_stderr"]
 
 
@@ -144,7 +145,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                   else "interrupted" if self.interrupted_ else "finished")
         if self.run_dir_:
             rundir.write_run(self.run_dir_, self._run_state(status, outputs))
-        self._set_equations(outputs)
+        self._set_equations(outputs, data=(Xa, ya, w))
         self.history_ = histories if multi else histories[0]
         if self.stop_reason_ and self.stop_reason_[-1] == "workers_lost":
             status = next((h["status"] for h in reversed(histories[-1]) if h.get("status")), "")
@@ -194,22 +195,33 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             "outputs": outputs,
         }
 
-    def _set_equations(self, outputs):
-        tables = [self._records_to_frame(recs) for recs in outputs]
+    def _set_equations(self, outputs, data=None):
+        """``equations_`` from the engine's records; ``data`` = (X, Y, weights) of ``fit``, None on reload."""
+        tables = [self._records_to_frame(recs, None if data is None else (data[0], data[1][:, k], data[2]))
+                  for k, recs in enumerate(outputs)]
         self.equations_ = tables if self.multioutput_ else tables[0]
 
-    def _records_to_frame(self, records):
+    def _records_to_frame(self, records, data=None):
+        """One front as a DataFrame. ``sympy_format`` (shown, predicted with) is the engine's formula
+        simplified by :mod:`keplersr.simplification`: on the fit's ``data`` only if its loss is not worse;
+        without data (``from_file``) only the probe-checked integer-float rewrite. ``sympy_raw`` is the
+        engine's own form."""
+        loss = self.elementwise_loss if self.elementwise_loss in ("L2", "L1", "Huber") else "L2"
+        simplify = FormulaSimplifier(*(data or (None, None, None)), variable_names=self.variable_names_,
+                                     loss=loss, huber_delta=self.huber_delta)
         rows = []
         for r in records:
-            expr = codes_to_sympy(r["codes"], r["constants"], self.binary_operators_,
-                                  self.unary_operators_, self.variable_names_,
-                                  extra_sympy_mappings=self.extra_sympy_mappings)
+            raw = codes_to_sympy(r["codes"], r["constants"], self.binary_operators_,
+                                 self.unary_operators_, self.variable_names_,
+                                 extra_sympy_mappings=self.extra_sympy_mappings)
+            expr = simplify(raw)
             rows.append({
                 "complexity": int(r["complexity"]),
                 "loss": float(r["loss"]),
                 "score": float(r.get("score", 0.0)),
                 "equation": r["equation"],
                 "sympy_format": expr,
+                "sympy_raw": raw,
                 "lambda_format": CompiledExpression(expr, self.variable_names_),
                 "constants": [float(c) for c in r["constants"]],
                 "constants_stderr": [float(c) for c in r.get("constants_stderr", [])],
