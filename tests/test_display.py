@@ -42,7 +42,7 @@ def test_jupyter_html_highlights_the_selected_row_with_latex_and_errors():
     page = bundle["text/html"]
     assert page.count("class='sel'") == 1
     sel_row = page.split("class='sel'")[1].split("</tr>")[0]
-    assert "2.5 x_{0}" in sel_row and "2.5 ± 0.01" in sel_row
+    assert "2.5 x_{0}" in sel_row and "2.500(10)" in sel_row     # constants rounded to their errors
     assert bundle["text/plain"] == repr(m)
     # unfitted: scikit-learn's own display
     assert "text/html" in SymbolicRegressor()._repr_mimebundle_()
