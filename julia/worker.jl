@@ -16,7 +16,7 @@ end
 module KeplerSRWorker
 
 import ..KeplerSR
-using ..KeplerSR: read_frame, write_frame, dataset_from_fit, options_from_dict,
+using ..KeplerSR: read_frame, write_frame, dataset_from_fit, options_from_dict, seed_trees_from_list,
     progress_message, result_message, engine_description, PROTOCOL_VERSION, read_checkpoint,
     write_checkpoint, island_runner
 
@@ -187,9 +187,10 @@ function handle_fit(worker::WorkerState, msg::AbstractDict, payload::Vector{UInt
             return worker.interrupt_id == id || worker.closing
         end
         # invokelatest: user operators/losses were just defined by eval.
+        seed_trees = seed_trees_from_list(get(msg, "seed_expressions", nothing), opts, data.nfeatures)
         islands = island_runner(opts, optd)    # worker processes start here (multiprocessing)
         res = Base.invokelatest(fn, data, opts; on_progress=on_progress, should_stop=should_stop,
-                                islands=islands, resume=resume, on_checkpoint=on_checkpoint)
+                                islands=islands, resume=resume, on_checkpoint=on_checkpoint, seed_trees=seed_trees)
         stop_heartbeat(hb)
         m = result_message(res, data, opts)
         m["type"] = "result"

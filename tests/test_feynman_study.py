@@ -396,3 +396,27 @@ def test_keplersr_through_the_study(tmp_path, julia_worker):
     assert row["recovered"] and row["on_front"] and row["r2_above_0999"]
     assert row["candidates_source"] == "engine evals" and row["candidates_per_s"] > 0
     assert row["time_source"] in ("history", "fit_wall_time")
+
+
+def test_keplersr_options_reach_the_estimator_and_are_checked(tmp_path, monkeypatch, capsys):
+    from keplersr.benchmarks import feynman_study
+
+    seen = []
+
+    def factory(equation, budget_seconds, seed, options=None):
+        seen.append(options)
+        return FakeEstimator(equation)
+
+    run_study(CSV, tmp_path, names=["I.12.1"], budget_seconds=5, n_rows=100, n_test=100,
+              estimator_factory=factory, keplersr_options={"decompose_units": False})
+    assert seen == [{"decompose_units": False}]
+    with pytest.raises(ValueError, match="unknown KeplerSR option"):
+        run_study(CSV, tmp_path / "x", names=["I.12.1"], budget_seconds=5, n_rows=100, n_test=100,
+                  estimator_factory=factory, keplersr_options={"decompose_unit": False})
+    assert feynman_study._parse_options(["decompose_units=False", "model_selection=accuracy"]) == {
+        "decompose_units": False, "model_selection": "accuracy"}
+    assert feynman_study.main(["--out", str(tmp_path / "y"), "--keplersr-option", "nonsense"]) == 2
+    assert "NAME=VALUE" in capsys.readouterr().err
+    # the default factory applies them
+    est = feynman_study.default_estimator_factory(None, 5.0, 0, options={"decomposition_depth": 1})
+    assert est.decomposition_depth == 1 and est.timeout_in_seconds == 5.0

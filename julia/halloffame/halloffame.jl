@@ -91,8 +91,8 @@ end
 
 """The loss of the hall of fame's formula at each complexity (Inf where empty), into `out`."""
 function hof_losses!(out::Vector{Float64}, hof::HallOfFame)::Vector{Float64}
-    @inbounds for c in eachindex(hof.members)
-        m = hof.members[c]
+    @inbounds for c in eachindex(out)
+        m = c <= length(hof.members) ? hof.members[c] : nothing
         out[c] = m === nothing ? Inf : m.loss
     end
     return out

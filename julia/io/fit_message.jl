@@ -1,5 +1,6 @@
 # The fit message -> `Dataset`: the arrays X, y and optional weights of a
-# `fit` frame, with the variable names. See docs/PROTOCOL.md.
+# `fit` frame, with the variable names; and its seed expressions -> trees.
+# See docs/PROTOCOL.md.
 
 """
     dataset_from_fit(msg, payload) -> Dataset
@@ -20,4 +21,39 @@ function dataset_from_fit(msg::AbstractDict, payload::Vector{UInt8})
     w isa Vector{Float64} || throw(ProtocolError("weights must be one-dimensional"))
     names = _string_list(msg, "variable_names", String[])
     return Dataset(X, y, w; varnames=names)
+end
+
+"""
+    seed_trees_from_list(list, opts, nfeatures) -> Vector{Node}
+
+Decode the `seed_expressions` of a fit message: a list of objects with
+"codes" (prefix codes, see docs/PROTOCOL.md) and "constants". Every code must
+name an operator of the search or one of its `nfeatures` features.
+"""
+function seed_trees_from_list(list, opts::Options, nfeatures::Int)::Vector{Node}
+    list === nothing && return Node[]
+    list isa Vector || throw(ArgumentError("seed_expressions must be a list, got $(repr(list))"))
+    nb = length(opts.ops.binops); nu = length(opts.ops.unaops)
+    trees = Node[]
+    for (i, e) in enumerate(list)
+        (e isa AbstractDict && haskey(e, "codes") && haskey(e, "constants")) ||
+            throw(ArgumentError("seed_expressions[$(i)] must be an object with codes and constants"))
+        codes = e["codes"]; consts = e["constants"]
+        (codes isa Vector && all(c -> c isa Integer, codes)) ||
+            throw(ArgumentError("seed_expressions[$(i)].codes must be a list of integers"))
+        (consts isa Vector && all(c -> c isa Real, consts)) ||
+            throw(ArgumentError("seed_expressions[$(i)].constants must be a list of numbers"))
+        for c in codes
+            ok = (1 <= c <= nfeatures) || c == 0 || (-nu <= c <= -1) || (-1000 - nb + 1 <= c <= -1000)
+            ok || throw(ArgumentError("seed_expressions[$(i)]: code $(c) names no feature or operator " *
+                                      "of this search ($(nfeatures) features, $(nb) binary, $(nu) unary)"))
+        end
+        t = try
+            decode_tree(Int[Int(c) for c in codes], Float64[Float64(c) for c in consts])
+        catch err
+            throw(ArgumentError("seed_expressions[$(i)]: $(sprint(showerror, err))"))
+        end
+        push!(trees, t)
+    end
+    return trees
 end

@@ -14,7 +14,8 @@ probability `fraction_replaced_hof` by a copy of a random front member.
 function migration_plan(pools::Vector{Vector{PopMember}}, popsize::Int, hof::HallOfFame,
                         opts::Options, rng::AbstractRNG)::Vector{Vector{Pair{Int,PopMember}}}
     pool = reduce(vcat, pools; init=PopMember[])
-    front = pareto_front(hof)
+    # seed expressions above maxsize stay in the hall of fame, out of the populations
+    front = filter(m -> m.complexity <= opts.constraints.maxsize, pareto_front(hof))
     mig = opts.migration
     plan = [Pair{Int,PopMember}[] for _ in pools]
     for i in eachindex(pools), slot in 1:popsize

@@ -14,7 +14,7 @@ end
 Base.showerror(io::IO, e::AllWorkersLost) = print(io, e.msg)
 
 """
-    run_search(data, opts; on_progress, should_stop, islands, resume, on_checkpoint) -> SearchResult
+    run_search(data, opts; on_progress, should_stop, islands, resume, on_checkpoint, seed_trees) -> SearchResult
 
 Run the evolutionary search. `on_progress(p::SearchProgress)` is called on
 the calling task roughly every `opts.control.progress_interval` seconds (and
@@ -28,13 +28,16 @@ threads; see julia/parallel/ for worker processes). `resume`: a
 iterations are run). `on_checkpoint(s::SearchSnapshot)` is called every
 `opts.control.checkpoint_interval` seconds (<= 0: never during the run) and
 once at the end, with the state after the last completed iteration.
+`seed_trees`: expressions to start from (julia/search/seed_expressions.jl): their
+constants are fitted, they enter the hall of fame (even above `maxsize`) and
+start the populations ahead of the enumerated ones (ignored on resume).
 """
 function run_search(data::Dataset, opts::Options;
                     on_progress::Function=p -> nothing, should_stop::Function=() -> false,
                     islands::IslandRunner=LocalIslands(), resume::Union{Nothing,SearchSnapshot}=nothing,
-                    on_checkpoint::Union{Nothing,Function}=nothing)
+                    on_checkpoint::Union{Nothing,Function}=nothing, seed_trees::Vector{Node}=Node[])
     try
-        return _run_search(data, opts, on_progress, should_stop, islands, resume, on_checkpoint)
+        return _run_search(data, opts, on_progress, should_stop, islands, resume, on_checkpoint, seed_trees)
     finally
         close_islands!(islands)
     end
@@ -42,7 +45,7 @@ end
 
 function _run_search(data::Dataset, opts::Options, on_progress::Function, should_stop::Function,
                      islands::IslandRunner, resume::Union{Nothing,SearchSnapshot},
-                     on_checkpoint::Union{Nothing,Function})
+                     on_checkpoint::Union{Nothing,Function}, seed_trees::Vector{Node})
     t0 = time()
     validate_options(opts)
     data.baseline_loss = baseline_loss(data, opts)
@@ -57,15 +60,18 @@ function _run_search(data::Dataset, opts::Options, on_progress::Function, should
         master_seed = UInt(control.seed)
         master = MersenneTwister(master_seed)
         seeds = [rand(master, UInt) for _ in 1:npop]
-        hof = HallOfFame(maxsize)
         # seeding from exhaustive enumeration: the best distinct small expressions
-        # go round-robin into the populations (a quarter of each at most)
+        # go round-robin into the populations (a quarter of each at most), after
+        # the given seed expressions
         enum_state = PopulationState(rand(master, UInt), data, opts; batched=false)
+        given = seed_members(seed_trees, enum_state, data, opts)
+        hof = HallOfFame(hof_capacity(given, maxsize))
         ranked = enumeration_seeds(data, opts, enum_state, t0)
         for m in enum_state.best
             m === nothing || offer!(hof, m)
         end
-        popseeds = population_seeds(ranked, opts)
+        foreach(m -> offer!(hof, m), given)
+        popseeds = population_seeds(vcat(evolvable(given, opts), ranked), opts)
         other = (evals=enum_state.evals, eval_ns=eval_ns(enum_state), node_rows=node_rows(enum_state))
         freq = zeros(maxsize)
         it0 = 0; elapsed0 = 0.0
@@ -83,7 +89,7 @@ function _run_search(data::Dataset, opts::Options, on_progress::Function, should
     end
     mig_rng = MersenneTwister(master_seed)
 
-    hof_loss = hof_losses(hof)
+    hof_loss = hof_losses!(Vector{Float64}(undef, maxsize), hof)   # what evolution can reach
     reports = start_islands!(islands, data, opts, seeds, popseeds, hof_loss, snaps)
     for r in reports, m in r.best
         m === nothing || offer!(hof, m)
@@ -125,7 +131,8 @@ function _run_search(data::Dataset, opts::Options, on_progress::Function, should
         reports = iterate_islands!(islands, iter, hof_loss, freq, should_stop)
         lost = false
         try
-            append!(reports, reseed_lost_islands!(islands, iter, pareto_front(hof), hof_loss))
+            append!(reports, reseed_lost_islands!(islands, iter,
+                                                  filter(m -> m.complexity <= maxsize, pareto_front(hof)), hof_loss))
         catch err
             err isa AllWorkersLost || rethrow()
             stop_reason = "workers_lost"

@@ -22,9 +22,9 @@ end
 
 """The hall of fame of a snapshot (members beyond `maxsize` are dropped)."""
 function snapshot_hof(s::SearchSnapshot, maxsize::Int)::HallOfFame
-    hof = HallOfFame(maxsize)
+    hof = HallOfFame(max(maxsize, mapreduce(m -> m.complexity, max, s.hof; init=0)))
     for m in s.hof
-        1 <= m.complexity <= maxsize && (hof.members[m.complexity] = m)
+        1 <= m.complexity && (hof.members[m.complexity] = m)
     end
     return hof
 end

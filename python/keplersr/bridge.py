@@ -136,7 +136,8 @@ class JuliaWorker(WorkerProcess):
     def fit(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None, options: dict,
             variable_names: list, on_progress: Callable[[dict], Any] | None = None,
             worker_timeout: float = 60.0, interrupt_timeout: float = 30.0,
-            checkpoint_path: str | None = None, resume_from: str | None = None) -> FitResult:
+            checkpoint_path: str | None = None, resume_from: str | None = None,
+            seed_expressions: list | None = None) -> FitResult:
         """Run one search on the worker and return its hall of fame.
 
         ``X`` is (n, p) float64, ``y`` and ``weights`` (n,). ``options`` is the
@@ -146,6 +147,8 @@ class JuliaWorker(WorkerProcess):
         arrives for ``worker_timeout`` s the worker is killed
         (``WorkerHungError``). ``checkpoint_path``: where the engine keeps the
         search state; ``resume_from``: a checkpoint to continue (warm start).
+        ``seed_expressions``: ``[{"codes": [...], "constants": [...]}, ...]``
+        formulas that start the search (their constants are fitted first).
         """
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
@@ -175,6 +178,10 @@ class JuliaWorker(WorkerProcess):
                 msg["checkpoint_path"] = os.path.abspath(checkpoint_path)
             if resume_from is not None:
                 msg["resume_from"] = os.path.abspath(resume_from)
+            if seed_expressions:
+                msg["seed_expressions"] = [{"codes": [int(c) for c in e["codes"]],
+                                            "constants": [float(c) for c in e["constants"]]}
+                                           for e in seed_expressions]
             payload = b"".join(data for _, data in arrays)
             self._current_fit = rid
             try:

@@ -105,6 +105,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         threads = procs if params["parallelism"] == "multithreading" else None
         worker = get_worker(threads=threads, julia=params["julia"])
         outputs, histories = [], []
+        from .decomposition.engine_solver import settings_from_params
+        decomposing = settings_from_params(params)
+        decompositions = []
         self.interrupted_ = False
         self.stop_reason_ = []
         for k in range(ya.shape[1]):
@@ -124,9 +127,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                         "running", outputs + [p.get("records") or []]))
 
             try:
-                res = worker.fit(Xa, ya[:, k], w, opts, list(names), on_progress=on_progress,
+                fit_opts, seeds = opts, None
+                if resume is None and decomposing is not None:
+                    decomposition = self._decompose(worker, Xa, ya[:, k], names, opts, params, decomposing,
+                                                    spec, label)
+                    decompositions.append(decomposition)
+                    seeds = decomposition.seeds or None
+                    if params["timeout_in_seconds"] is not None and not params["deterministic"]:
+                        fit_opts = dict(opts, timeout_in_seconds=max(
+                            1.0, params["timeout_in_seconds"] - decomposition.seconds))
+                res = worker.fit(Xa, ya[:, k], w, fit_opts, list(names), on_progress=on_progress,
                                  worker_timeout=params["worker_timeout"], checkpoint_path=checkpoints[k],
-                                 resume_from=None if resume is None else resume[k])
+                                 resume_from=None if resume is None else resume[k], seed_expressions=seeds)
+                _mark_origin(res.records, seeds)
             except BaseException:
                 printer.close()
                 if self.run_dir_:
@@ -140,6 +153,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             if res.interrupted or res.stop_reason == "workers_lost":
                 self.interrupted_ = True
                 break
+        if resume is None:
+            self.decomposition_ = (decompositions if multi else decompositions[0]) if decompositions else None
         self.checkpoints_ = [c for c in checkpoints if c is not None and os.path.exists(c)]
         status = ("failed" if self.stop_reason_ and self.stop_reason_[-1] == "workers_lost"
                   else "interrupted" if self.interrupted_ else "finished")
@@ -164,6 +179,15 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             for k, recs in enumerate(outputs):
                 print(("" if not multi else f"output {k}:\n") + format_front(recs))
         return self
+
+    def _decompose(self, worker, X, y, names, opts, params, settings, spec, label):
+        """Decomposition before the search of one output (keplersr.decomposition): the composed seeds."""
+        from .decomposition.engine_solver import run_decomposition
+
+        timeout = None if params["deterministic"] else params["timeout_in_seconds"]
+        budget = None if timeout is None else timeout * params["decomposition_time_fraction"]
+        return run_decomposition(worker, X, y, names, opts, params, settings, spec.binary, spec.unary, budget,
+                                 seed=opts["seed"], progress=bool(self.progress), label=label)
 
     def _resume_checkpoints(self, params, noutputs):
         """With ``warm_start``: the checkpoints the last fit (or ``from_file``) left, one per output; else None."""
@@ -225,9 +249,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 "lambda_format": CompiledExpression(expr, self.variable_names_),
                 "constants": [float(c) for c in r["constants"]],
                 "constants_stderr": [float(c) for c in r.get("constants_stderr", [])],
+                "origin": r.get("origin", "search"),
                 "codes": [int(c) for c in r["codes"]],
             })
-        df = pd.DataFrame(rows, columns=EQUATION_COLUMNS + ["codes"])
+        df = pd.DataFrame(rows, columns=EQUATION_COLUMNS + ["codes", "origin"])
         return df
 
     # ------------------------------------------------------------ accessors
@@ -435,6 +460,14 @@ def _picklable_mappings(mappings):
             warnings.warn(f"extra_sympy_mappings[{name!r}] cannot be pickled nor expressed in sympy "
                           f"({err}); it is left out of the pickle", RuntimeWarning, stacklevel=3)
     return out
+
+
+def _mark_origin(records, seeds):
+    """Each record's ``origin``: "decomposition" when it is a composed seed as given (constants refitted),
+    else "search"."""
+    keys = {tuple(s["codes"]) for s in seeds or ()}
+    for r in records:
+        r["origin"] = "decomposition" if tuple(int(c) for c in r["codes"]) in keys else "search"
 
 
 def _jsonable_params(params):

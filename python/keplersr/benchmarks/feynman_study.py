@@ -102,11 +102,13 @@ DEFAULT_UNARY_OPERATORS = ["sin", "cos", "exp", "log", "sqrt", "square", "tanh",
 
 def default_estimator_factory(equation: FeynmanEquation, budget_seconds: float, seed: int,
                               threads: Optional[int] = None, binary_operators: Optional[Sequence[str]] = None,
-                              unary_operators: Optional[Sequence[str]] = None):
-    """A :class:`keplersr.SymbolicRegressor` that searches until the time budget runs out."""
+                              unary_operators: Optional[Sequence[str]] = None, options: Optional[Mapping] = None):
+    """A :class:`keplersr.SymbolicRegressor` that searches until the time budget runs out.
+
+    ``options``: further estimator parameters (e.g. ``{"decompose_units": False}``), over these."""
     from keplersr import SymbolicRegressor  # imported lazily: needs the Julia engine
 
-    return SymbolicRegressor(
+    est = SymbolicRegressor(
         timeout_in_seconds=budget_seconds,
         niterations=10**9,
         binary_operators=list(binary_operators or DEFAULT_BINARY_OPERATORS),
@@ -119,6 +121,7 @@ def default_estimator_factory(equation: FeynmanEquation, budget_seconds: float, 
         early_stop_condition=1e-24,
         output_directory=None,   # the study's own results.csv is the record
     )
+    return est.set_params(**dict(options or {}))
 
 
 _DEFAULT_KEPLERSR_FACTORY = default_estimator_factory
@@ -162,13 +165,14 @@ def _fit_accepts_units(estimator) -> bool:
     return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
-def _run_one(eq, method, factory, data, config, binary, unary, units, judge_timeout) -> dict:
+def _run_one(eq, method, factory, data, config, binary, unary, units, judge_timeout, options=None) -> dict:
     X, y, X_test, y_test = data
     plan = operator_plan(method, binary, unary)
     row = base_row(eq, method, config, plan.describe())
     estimator = _call_factory(
         factory, method=method, equation=eq, budget_seconds=config["budget_s"], seed=config["seed"],
         threads=config["threads"], binary_operators=list(binary), unary_operators=list(unary),
+        **({"options": options} if options and method == "keplersr" else {}),
     )
     fit_kwargs = {}
     if units is not None and method == "keplersr":
@@ -232,6 +236,7 @@ def run_study(
     unary_operators: Optional[Sequence[str]] = None,
     sample_size: Optional[int] = None,
     sample_seed: int = 0,
+    keplersr_options: Optional[Mapping] = None,
 ) -> pd.DataFrame:
     """Run (or resume) the comparison study and return the results table.
 
@@ -240,6 +245,9 @@ def run_study(
     to KeplerSR's ``fit`` (default: none are passed). ``names`` selects
     equations by name or number (default: all of them); ``sample_size`` then
     draws that many of them at random (``sample_seed``, reproducible).
+    ``keplersr_options``: further ``SymbolicRegressor`` parameters for
+    KeplerSR (e.g. ``{"decompose_units": False}`` to measure an ingredient's
+    effect; checked before anything runs).
     ``methods``: any of :data:`METHODS` (a list or a comma-separated string;
     default ``["keplersr"]``; the CLI's default is all three). A requested
     peer that is not installed raises :class:`~keplersr.benchmarks.peers.MissingPeerError`
@@ -257,6 +265,12 @@ def run_study(
     if n_rows < 2 or n_test < 2:
         raise ValueError(f"n_rows and n_test must be >= 2, got {n_rows}, {n_test}")
     methods = _parse_methods(methods)
+    if keplersr_options:
+        from keplersr.options import OPTIONS
+
+        unknown = sorted(set(keplersr_options) - {o.name for o in OPTIONS})
+        if unknown:
+            raise ValueError(f"unknown KeplerSR option(s) {unknown}")
     threads = int(threads) if threads is not None else available_threads()
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
@@ -341,7 +355,7 @@ def run_study(
                 if data_error is not None:
                     raise data_error
                 row = _run_one(eq, method, factories[method], (X, y, X_test, y_test), config, binary, unary,
-                               units, judge_timeout)
+                               units, judge_timeout, keplersr_options)
             except Exception as exc:  # noqa: BLE001 - one failing fit must not end the study
                 row = base_row(eq, method, config, plans[method])
                 row["status"] = f"{type(exc).__name__}: {exc}".replace("\n", " ")
@@ -409,7 +423,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="pass X_units/y_units to KeplerSR's fit, from this units.csv (no value: the shipped copy)")
     parser.add_argument("--judge-timeout", type=float, default=30.0, help="seconds per sympy simplify check")
     parser.add_argument("--no-resume", action="store_true", help="discard an existing results.csv")
+    parser.add_argument("--keplersr-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a SymbolicRegressor parameter for KeplerSR (Python literal value), e.g. "
+                             "decompose_units=False; repeatable")
     args = parser.parse_args(argv)
+    try:
+        options = _parse_options(args.keplersr_option)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     names = [s.strip() for s in args.names.split(",") if s.strip()] if args.names else None
     binary = _operator_list(args.binary_operators) if args.binary_operators is not None else None
     unary = _operator_list(args.unary_operators) if args.unary_operators is not None else None
@@ -419,7 +441,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             noise=args.noise, seed=args.seed, units_path=args.units, resume=not args.no_resume,
             judge_timeout=args.judge_timeout, log=lambda m: print(m, flush=True), methods=args.methods,
             threads=args.threads, binary_operators=binary, unary_operators=unary,
-            sample_size=args.sample, sample_seed=args.sample_seed,
+            sample_size=args.sample, sample_seed=args.sample_seed, keplersr_options=options,
         )
     except (ValueError, FileNotFoundError, MissingPeerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -429,6 +451,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f"R^2 > 0.999 {s['r2_above_0999']}, failed {s['failed']})")
     print(f"results in {Path(args.out) / 'results.md'}")
     return 0
+
+
+def _parse_options(items: Sequence[str]) -> dict:
+    """``["name=value", ...]`` -> ``{name: value}``; values are Python literals (else strings)."""
+    import ast
+
+    out = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise ValueError(f"--keplersr-option takes NAME=VALUE, got {item!r}")
+        try:
+            out[name.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            out[name.strip()] = value.strip()
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover

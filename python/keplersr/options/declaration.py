@@ -51,7 +51,7 @@ MODEL_SELECTIONS: Tuple[str, ...] = ("best", "accuracy", "score")
 GROUPS: Tuple[str, ...] = (
     "operators", "size and shape", "search schedule", "evolution", "constants",
     "loss", "selection", "stopping and reproducibility", "speed-ups", "units",
-    "run and worker",
+    "decomposition", "run and worker",
 )
 
 # Kinds of value. "custom" options are validated by their implementation.
@@ -259,6 +259,25 @@ OPTIONS: Tuple[Option, ...] = (
        low=0.0, allow_none=True, engine="custom"),
     _o("dimensionless_constants_only", False, "bool", "units",
        "with units: constants are dimensionless instead of taking whatever units fit", engine="custom"),
+    # decomposition
+    _o("decompose_units", True, "bool", "decomposition",
+       "with `X_units` and `y_units`: search y / M(x) = f(pi) over the dimensionless groups pi (Buckingham "
+       "pi; M: a product of powers of the features with y's units) and write the result back in the "
+       "features", engine=None),
+    _o("decompose_separability", True, "bool", "decomposition",
+       "test a smooth surrogate of the data for f = g(A) + h(B) and f = g(A) * h(B) over splits of the "
+       "variables, and search the parts separately", engine=None),
+    _o("decompose_transforms", True, "bool", "decomposition",
+       "separability also after transforming y (y², √y, 1/y)", engine=None),
+    _o("decompose_symmetry", True, "bool", "decomposition",
+       "test the surrogate for f depending on two variables only through x_i − x_j, x_i + x_j, x_i / x_j "
+       "or x_i · x_j, and search with that combination as one variable", engine=None),
+    _o("decomposition_depth", 3, "int", "decomposition",
+       "decomposition steps applied one inside the other at most (0: no decomposition)", low=0, engine=None),
+    _o("decomposition_time_fraction", 0.5, "float", "decomposition",
+       "share of `timeout_in_seconds` for the decomposition's analysis and sub-searches (the final search "
+       "on all rows, seeded with the composed formulas, gets the rest); without a time limit, the sub-searches "
+       "together run this share of `niterations`", low=0.0, high=1.0, strict_low=True, engine=None),
     # run and worker
     _o("parallelism", "multithreading", "choice", "run and worker",
        "where the populations evolve: `\"serial\"` (one after the other), `\"multithreading\"` (on the "
