@@ -184,6 +184,8 @@ def test_fit_decomposes_with_units_and_marks_the_origin(julia_worker, fast):
     model.fit(X, y, variable_names=["G", "m1", "m2", "r"],
               X_units=["m^3 kg^-1 s^-2", "kg", "kg", "m"], y_units="N")
     assert model.decomposition_.plan.kind == "units"
+    # the progress history counts the decomposition's time
+    assert model.history_[0]["elapsed"] >= model.decomposition_.seconds > 0
     assert "origin" in model.equations_.columns
     best = model.equations_.iloc[-1]
     assert best["loss"] < 1e-20 and best["origin"] == "decomposition"
@@ -197,3 +199,16 @@ def test_fit_decomposes_with_units_and_marks_the_origin(julia_worker, fast):
                                    decompose_separability=False, decompose_symmetry=False))
     off.fit(X, y, X_units=["m^3 kg^-1 s^-2", "kg", "kg", "m"], y_units="N")
     assert off.decomposition_ is None and set(off.equations_["origin"]) == {"search"}
+
+
+def test_units_alone_can_solve_a_law_without_a_search():
+    # E = m c^2: no dimensionless group is left, f is a constant and no leaf needs a search
+    rng = np.random.default_rng(8)
+    X = rng.uniform(1, 3, (500, 2))
+    y = 0.5 * X[:, 0] * X[:, 1] ** 2
+    calls = []
+    dec = decompose(X, y, ["m", "v"], OPS, Settings(), _least_squares_solver(calls), None, rng,
+                    x_dims=[parse_units("kg"), parse_units("m/s")], y_dim=parse_units("J"))
+    assert calls == [] and dec.plan.kind == "units" and len(dec.seeds) == 1
+    tree = from_codes(dec.seeds[0]["codes"], dec.seeds[0]["constants"], OPS)
+    assert np.allclose(evaluate(tree, X), y, rtol=1e-12)

@@ -115,11 +115,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             printer = ProgressPrinter(enabled=bool(self.progress), verbosity=self.verbosity, label=label)
             history = []
             last_write = [0.0]
+            before = [0.0]      # seconds of decomposition before the search: history_'s elapsed counts them
 
-            def on_progress(p, _k=k, _history=history, _printer=printer, _last=last_write):
+            def on_progress(p, _k=k, _history=history, _printer=printer, _last=last_write, _before=before):
                 _history.append({key: p.get(key) for key in
                                  ("iteration", "evals", "evals_per_second", "elapsed", "best_loss", "records",
                                   "status")})
+                if _history[-1]["elapsed"] is not None:
+                    _history[-1]["elapsed"] += _before[0]
                 _printer(p)
                 if self.run_dir_ and time.monotonic() - _last[0] > 1.0:
                     _last[0] = time.monotonic()
@@ -133,6 +136,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                                                     spec, label)
                     decompositions.append(decomposition)
                     seeds = decomposition.seeds or None
+                    before[0] = decomposition.seconds
                     if params["timeout_in_seconds"] is not None and not params["deterministic"]:
                         fit_opts = dict(opts, timeout_in_seconds=max(
                             1.0, params["timeout_in_seconds"] - decomposition.seconds))

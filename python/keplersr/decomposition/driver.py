@@ -337,7 +337,7 @@ def decompose(X: np.ndarray, y: np.ndarray, names: Sequence[str], ops: OperatorI
         for t in _leaf_transforms(leaf.problem.y, ops, settings):
             if not (root_leaf and t is IDENTITY):      # the final search covers y itself
                 jobs.append((leaf, t))
-    if not jobs:
+    if root_leaf and not jobs:
         notes.append("no decomposition found")
         _release(plan)
         return Decomposition(plan, [], time.monotonic() - t0, notes)
