@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Dict, List, Optional, Sequence, Tuple
 
-__all__ = ["Node", "OperatorIndex", "from_codes", "to_codes", "substitute", "monomial", "count_nodes"]
+__all__ = ["Node", "OperatorIndex", "from_codes", "to_codes", "substitute", "monomial"]
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,6 @@ def substitute(tree: Node, mapping: Dict[int, Node]) -> Node:
     if tree.kind == "const":
         return tree
     return Node(tree.kind, op=tree.op, children=tuple(substitute(c, mapping) for c in tree.children))
-
-
-def count_nodes(tree: Node) -> int:
-    return 1 + sum(count_nodes(c) for c in tree.children)
 
 
 def _power(base: Node, e: Fraction, ops: OperatorIndex) -> Node:

@@ -86,7 +86,6 @@ class Step:
     children: List["Step"] = field(default_factory=list)
     compose: Optional[Callable[[List[List[Node]]], List[Node]]] = None
     candidates: List[Node] = field(default_factory=list)
-    seconds: float = 0.0
 
     def leaves(self) -> List["Step"]:
         if self.kind == "leaf":
@@ -108,10 +107,6 @@ class Decomposition:
     seeds: List[dict]
     seconds: float
     notes: List[str]
-
-    @property
-    def decomposed(self) -> bool:
-        return self.plan is not None and self.plan.kind != "leaf"
 
     def __str__(self) -> str:
         if self.plan is None:
@@ -347,13 +342,11 @@ def decompose(X: np.ndarray, y: np.ndarray, names: Sequence[str], ops: OperatorI
     found = {}
     for k, (leaf, t) in enumerate(jobs):
         left = None if budget is None else max(1.0, (t0 + budget - time.monotonic()) / (len(jobs) - k))
-        s0 = time.monotonic()
         target = leaf.problem.y if t is IDENTITY else t.forward(leaf.problem.y)
         what = t.describe(f"f({_fmt(leaf.problem.names)})")
         sub = Problem(leaf.problem.X, target, leaf.problem.names)
         trees = list(solve(sub, left, 1.0 / len(jobs), f"{k + 1}/{len(jobs)} {what}"))[:LEAF_TOP]
         found.setdefault(id(leaf), []).append([t.undo(g, ops) for g in trees])
-        leaf.seconds += time.monotonic() - s0
     for leaf in plan.leaves():
         # interleave the variants: the best formula of each first
         lists = found.get(id(leaf), [])
