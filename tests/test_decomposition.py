@@ -10,6 +10,7 @@ import sympy
 from keplersr.decomposition import OperatorIndex, Settings, decompose, from_codes, to_codes
 from keplersr.decomposition.codes import monomial, substitute
 from keplersr.decomposition.dimensional import reduce_dimensions
+from keplersr.decomposition.rational import fit_rational, rational_candidates
 from keplersr.decomposition.separability import find_split
 from keplersr.decomposition.symmetry import find_symmetry
 from keplersr.expressions import codes_to_sympy
@@ -135,7 +136,8 @@ def test_plan_composes_the_parts_of_a_sum_of_products():
     X = rng.uniform(1, 3, (4000, 4))
     y = 2 * X[:, 0] * X[:, 1] + 3 * X[:, 2] * X[:, 3]
     calls = []
-    dec = decompose(X, y, ["a", "b", "c", "d"], OPS, Settings(transforms=False), _least_squares_solver(calls),
+    dec = decompose(X, y, ["a", "b", "c", "d"], OPS, Settings(transforms=False, rational=False),
+                    _least_squares_solver(calls),
                     None, rng)
     assert dec.plan.kind == "additive" and len(dec.seeds) > 0
     # each part depends on its two variables through their product: one variable per leaf
@@ -153,7 +155,8 @@ def test_plan_with_units_writes_groups_back_in_the_features():
     y = X[:, 0] * X[:, 1] ** 2 * (2 + X[:, 1] / X[:, 2])        # m v^2 (2 + v/u): an energy, f(v/u)
     dims = [parse_units(u) for u in ("kg", "m/s", "m/s")]
     calls = []
-    dec = decompose(X, y, ["m", "v", "u"], OPS, Settings(separability=False, symmetry=False, transforms=False),
+    dec = decompose(X, y, ["m", "v", "u"], OPS, Settings(separability=False, symmetry=False, transforms=False,
+                                                        rational=False),
                     _least_squares_solver(calls), None, rng, x_dims=dims, y_dim=parse_units("J"))
     assert dec.plan.kind == "units" and len(calls) == 1 and len(calls[0][0]) == 1
     best = min(np.max(np.abs(evaluate(from_codes(s["codes"], s["constants"], OPS), X) - y)) for s in dec.seeds)
@@ -196,7 +199,8 @@ def test_fit_decomposes_with_units_and_marks_the_origin(julia_worker, fast):
     assert sympy.simplify(model.sympy() - syms[0] * syms[1] * syms[2] / syms[3] ** 2) == 0
     # every ingredient off: no decomposition ran
     off = SymbolicRegressor(**dict(fast, niterations=2, random_state=0, deterministic=True, decompose_units=False,
-                                   decompose_separability=False, decompose_symmetry=False))
+                                   decompose_separability=False, decompose_symmetry=False,
+                                   decompose_rational=False))
     off.fit(X, y, X_units=["m^3 kg^-1 s^-2", "kg", "kg", "m"], y_units="N")
     assert off.decomposition_ is None and set(off.equations_["origin"]) == {"search"}
 
@@ -212,3 +216,45 @@ def test_units_alone_can_solve_a_law_without_a_search():
     assert calls == [] and dec.plan.kind == "units" and len(dec.seeds) == 1
     tree = from_codes(dec.seeds[0]["codes"], dec.seeds[0]["constants"], OPS)
     assert np.allclose(evaluate(tree, X), y, rtol=1e-12)
+
+
+@pytest.mark.parametrize("law, lo, hi, target, terms", [
+    (lambda p, q: (p + q) / (1 + p * q), 0.5, 5, "y", 4),                      # velocity addition
+    (lambda p, q: 3 * p / (q * q - 0.5), 1, 2, "y", 3),                         # a resonance denominator
+    (lambda p, q: 1 / (p * p * np.sqrt(1 - (p / (3 * q)) ** 2)), 1, 2, "1/y^2", 3),  # after y -> 1/y^2
+])
+def test_rational_fits_are_exact_and_sparse(law, lo, hi, target, terms):
+    rng = np.random.default_rng(11)
+    X = rng.uniform(lo, hi, (3000, 2))
+    y = law(X[:, 0], X[:, 1])
+    fit = fit_rational(X, y, target)
+    assert fit is not None and fit.exact and fit.terms == terms
+    tree, best = rational_candidates(X, y, OPS)[0]
+    assert best.exact and best.terms <= terms
+    assert np.allclose(evaluate(tree, X), y, rtol=1e-9)
+    assert "exact" in best.describe(["p", "q"])
+
+
+def test_no_rational_fit_of_a_transcendental_law():
+    rng = np.random.default_rng(12)
+    X = rng.uniform(1, 3, (3000, 2))
+    assert rational_candidates(X, np.sin(X[:, 0] * X[:, 1]) + X[:, 1], OPS) == []
+
+
+def test_an_exact_rational_leaf_needs_no_search():
+    # (u + v) / (1 + u v / c^2) with units: y = c f(u/c, v/c), f rational; no sub-search runs
+    rng = np.random.default_rng(13)
+    X = rng.uniform(1, 5, (2000, 3))
+    u, v, c = X.T
+    y = (u + v) / (1 + u * v / c**2)
+    calls = []
+    dims = [parse_units("m/s")] * 3
+    dec = decompose(X, y, ["u", "v", "c"], OPS, Settings(), _least_squares_solver(calls), None, rng,
+                    x_dims=dims, y_dim=parse_units("m/s"))
+    assert calls == [] and "rational fit" in str(dec)
+    best = min(np.max(np.abs(evaluate(from_codes(s["codes"], s["constants"], OPS), X) - y)) for s in dec.seeds)
+    assert best < 1e-9
+    # off: the leaf is searched
+    dec = decompose(X, y, ["u", "v", "c"], OPS, Settings(rational=False, separability=False, symmetry=False),
+                    _least_squares_solver(calls), None, rng, x_dims=dims, y_dim=parse_units("m/s"))
+    assert len(calls) >= 1

@@ -316,3 +316,11 @@ def test_a_fit_shows_simplified_formulas_that_predict_as_well(julia_worker, fast
         assert new <= max(old, 1e-300) * (1 + 1e-6) + 1e-24 * np.mean(y ** 2)
         assert sympy.count_ops(row["sympy_format"]) <= sympy.count_ops(row["sympy_raw"])
     np.testing.assert_allclose(m.predict(X), eq.loc[m.get_best().name, "lambda_format"](X))
+
+
+def test_integer_floats_up_to_rounding():
+    (x,) = S("x")
+    assert integer_floats(F(0.99999999999999978) * x) == x               # a least-squares 1
+    assert integer_floats(x - F(2.0000000000000004)) == x - 2
+    assert F(0.9999) in integer_floats(F(0.9999) * x).atoms(sympy.Float)  # a real constant stays
+    assert F(1e-20) in integer_floats(F(1e-20) * x).atoms(sympy.Float)    # near zero: not snapped

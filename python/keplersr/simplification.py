@@ -5,8 +5,9 @@ The engine's formulas are exact trees, seldom tidy: ``1.0*A*kappa*(-T1 + T2)/d``
 :class:`FormulaSimplifier` per front, which computes the data's scales once)
 rewrites such a formula in three steps:
 
-1. **Integer floats**: a float constant that is exactly an integer
-   (``1.0``, ``2.0``, ``-1.0``; magnitude below 1e6) becomes a sympy
+1. **Integer floats**: a float constant that is an integer up to rounding
+   (``1.0``, ``2.0``, ``-1.0``, ``0.99999999999999978``: within
+   ``INTEGER_RTOL`` = 1e-12 relative, never 0; magnitude below 1e6) becomes a sympy
    Integer, so ``1.0*`` factors vanish and ``x - 2.0`` reads ``x - 2``.
 2. **Tiny terms**: in a sum at any depth, a term that is a float constant,
    or a product with a float coefficient, is dropped when its magnitude on
@@ -117,8 +118,12 @@ def _elementwise_loss(loss: LossArg, huber_delta: float) -> Callable:
     raise ValueError(f"loss must be 'L2', 'L1', 'Huber' or a callable loss(prediction, target), got {loss!r}")
 
 
+#: A float this close to an integer (relative to max(1, |integer|)) is that integer: least-squares rounding.
+INTEGER_RTOL = 1e-12
+
+
 def integer_floats(expr) -> sympy.Expr:
-    """``expr`` with every float constant that is exactly an integer (|c| < 1e6) made an Integer.
+    """``expr`` with every float constant that is an integer up to rounding (|c| < 1e6) made an Integer.
 
     ``1.0*x`` becomes ``x``, ``x - 2.0`` becomes ``x - 2``; sympy's automatic
     evaluation then applies (which may change where the formula is defined:
@@ -129,8 +134,10 @@ def integer_floats(expr) -> sympy.Expr:
         repl = {}
         for f in expr.atoms(sympy.Float):
             v = float(f)
-            if np.isfinite(v) and v == np.round(v) and abs(v) < _MAX_INTEGER:
-                repl[f] = sympy.Integer(int(v))
+            n = np.round(v) if np.isfinite(v) else 0.0
+            # a float near zero is not snapped: whether it is negligible depends on the data (step 2)
+            if np.isfinite(v) and abs(v) < _MAX_INTEGER and (v == n or (n != 0 and abs(v - n) <= INTEGER_RTOL * abs(n))):
+                repl[f] = sympy.Integer(int(np.round(v)))
         if not repl:
             break
         expr = expr.xreplace(repl)

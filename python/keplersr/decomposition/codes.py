@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Dict, List, Optional, Sequence, Tuple
 
-__all__ = ["Node", "OperatorIndex", "from_codes", "to_codes", "substitute", "monomial"]
+__all__ = ["Node", "OperatorIndex", "from_codes", "to_codes", "substitute", "power", "monomial"]
 
 
 @dataclass(frozen=True)
@@ -149,14 +149,20 @@ def _power(base: Node, e: Fraction, ops: OperatorIndex) -> Node:
         return root if whole == 0 else ops.mul(_power(base, whole, ops), root)
     if e.denominator != 1 or not 1 <= e <= 4:
         raise KeyError(f"power {e}")
-    n = int(e)
+    return power(base, int(e), ops)
+
+
+def power(base: Node, n: int, ops: OperatorIndex) -> Node:
+    """``base ** n`` for an integer n >= 1, with ``square`` (or ``*``), ``cube`` where the search has it."""
+    if n < 1:
+        raise ValueError(f"power needs an exponent >= 1, got {n}")
     if n == 1:
         return base
-    if n == 2:
-        return ops.square(base)
-    if n == 3:
-        return ops.un("cube", base) if "cube" in ops.unary else ops.mul(ops.square(base), base)
-    return ops.square(ops.square(base))
+    if n == 3 and "cube" in ops.unary:
+        return ops.un("cube", base)
+    half = power(base, n // 2, ops)
+    even = ops.square(half)
+    return even if n % 2 == 0 else ops.mul(even, base)
 
 
 def monomial(exponents: Sequence[Fraction], variables: Sequence[Node], ops: OperatorIndex) -> Optional[Node]:

@@ -33,6 +33,7 @@ from .codes import Node, OperatorIndex, substitute, to_codes
 from .dimensional import reduce_dimensions
 from .separability import find_split
 from .surrogate import fit_surrogate
+from .rational import rational_candidates
 from .symmetry import find_symmetry
 from .transforms import IDENTITY, TRANSFORMS
 
@@ -57,6 +58,7 @@ class Settings:
     separability: bool = True
     transforms: bool = True
     symmetry: bool = True
+    rational: bool = True
     max_depth: int = 3
 
 
@@ -327,19 +329,27 @@ def decompose(X: np.ndarray, y: np.ndarray, names: Sequence[str], ops: OperatorI
     if plan is None:
         plan = planner.analyse(root_problem, 0)
     root_leaf = plan.kind == "leaf"
+    found = {}           # id(leaf) -> lists of formulas (rational fits, then one list per sub-search)
     jobs = []            # (leaf, transform): the leaf's data searched after the transform
     for leaf in plan.leaves():
+        if settings.rational:
+            fits = rational_candidates(leaf.problem.X, leaf.problem.y, ops)
+            if fits:
+                found[id(leaf)] = [[tree for tree, _ in fits]]
+                best = fits[0][1]
+                leaf.description += f" [rational fit: {best.describe(leaf.problem.names)}]"
+                if best.exact:
+                    continue                            # an exact sparse fit: no search needed
         for t in _leaf_transforms(leaf.problem.y, ops, settings):
             if not (root_leaf and t is IDENTITY):      # the final search covers y itself
                 jobs.append((leaf, t))
-    if root_leaf and not jobs:
+    if root_leaf and not jobs and not found:
         notes.append("no decomposition found")
         _release(plan)
         return Decomposition(plan, [], time.monotonic() - t0, notes)
     if root_leaf:
         plan = Step("transforms", root_problem, "no split or symmetry: y searched after transforms too",
                     [plan], lambda parts: parts[0])
-    found = {}
     for k, (leaf, t) in enumerate(jobs):
         left = None if budget is None else max(1.0, (t0 + budget - time.monotonic()) / (len(jobs) - k))
         target = leaf.problem.y if t is IDENTITY else t.forward(leaf.problem.y)
@@ -351,8 +361,9 @@ def decompose(X: np.ndarray, y: np.ndarray, names: Sequence[str], ops: OperatorI
         # interleave the variants: the best formula of each first
         lists = found.get(id(leaf), [])
         leaf.candidates = [g for group in zip_longest(*lists) for g in group if g is not None][:LEAF_TOP]
-        if len(lists) > 1:
-            leaf.description += f" (and after {len(lists) - 1} transform(s) of its target)"
+        searched = sum(1 for job_leaf, _ in jobs if job_leaf is leaf)
+        if searched > 1:
+            leaf.description += f" (and after {searched - 1} transform(s) of its target)"
     seeds = []
     seen = set()
     composed = _compose_up(plan)

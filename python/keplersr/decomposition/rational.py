@@ -1,0 +1,288 @@
+"""Sparse rational fits of a leaf: t(y) = P(x) / Q(x) with few terms, by linear least squares.
+
+AI Feynman tries a polynomial fit of every sub-problem before searching it;
+this generalises it to ratios of polynomials, which covers the velocity
+addition (u + v)/(1 + u v / c^2), resonance denominators 1/(w0^2 - w^2) and,
+after y -> 1/y^2, relativistic factors such as 1/(u^2 sqrt(1 - u^2)).
+
+``y Q(x) = P(x)`` is linear in the coefficients of P and Q. One coefficient
+of Q is fixed to 1 (the monomial the smallest singular vector of the
+homogeneous system weighs most), the rest are found by least squares, and
+columns are dropped one at a time while the residual does not grow
+significantly (an F-test, with the residual of all columns as the noise
+scale). A fit is kept only when few terms remain and it describes y closely.
+The fits are candidates beside the leaf's sub-searches, never a verdict.
+
+Layer: above :mod:`keplersr.decomposition.codes`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations_with_replacement
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .codes import Node, OperatorIndex, power
+
+__all__ = ["RationalFit", "fit_rational", "rational_candidates", "EXACT_ERROR"]
+
+#: Columns of the linear system at most (monomials of P and of Q together); it sets the degree.
+MAX_COLUMNS = 60
+#: Highest total degree tried, whatever the number of variables.
+MAX_DEGREE = 6
+#: A kept fit has at most this many terms in P and Q together (Q's fixed 1 counts).
+MAX_TERMS = 7
+#: Rows the fit uses (an evenly spread subsample); the residual is checked on all rows.
+FIT_ROWS = 2000
+#: A column is dropped when the residual sum of squares grows by less than this many noise variances.
+F_DROP = 12.0
+#: A fit is kept when its RMS error is below this fraction of RMS(y) ...
+KEEP_ERROR = 0.02
+#: ... and it counts as exact (the leaf needs no search) below this one.
+EXACT_ERROR = 1e-7
+#: The noise variance is never taken below (this * RMS(target))^2: rounding is no signal.
+ROUNDING = 1e-11
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A transform of y whose rational fit is tried, and how a formula of it is undone."""
+
+    name: str
+    forward: Callable[[np.ndarray], np.ndarray]
+    applies: Callable[[np.ndarray], bool]
+    undo: Callable[[Node, OperatorIndex], Node]
+
+
+def _positive(y: np.ndarray) -> bool:
+    return bool(np.all(y > 0))
+
+
+def _nonzero(y: np.ndarray) -> bool:
+    return bool(np.all(y > 0) or np.all(y < 0))
+
+
+_TARGETS: Tuple[_Target, ...] = (
+    _Target("y", lambda y: y, lambda y: True, lambda g, ops: g),
+    _Target("1/y", lambda y: 1.0 / y, _nonzero, lambda g, ops: ops.div(ops.const(1.0), g)),
+    _Target("y^2", lambda y: y * y, _positive, lambda g, ops: ops.un("sqrt", g)),
+    _Target("1/y^2", lambda y: 1.0 / (y * y), _positive, lambda g, ops: ops.div(ops.const(1.0), ops.un("sqrt", g))),
+    _Target("sqrt(y)", lambda y: np.sqrt(np.abs(y)), _positive, lambda g, ops: ops.square(g)),
+)
+
+
+@dataclass
+class RationalFit:
+    """``target(y) = sum(P) / sum(Q)``: each a list of (exponents, coefficient); Q empty means 1."""
+
+    target: str
+    numerator: List[Tuple[Tuple[int, ...], float]]
+    denominator: List[Tuple[Tuple[int, ...], float]]
+    relative_error: float            # RMS(y - fit) / RMS(y), on all rows, after undoing the target
+
+    @property
+    def terms(self) -> int:
+        return len(self.numerator) + len(self.denominator)
+
+    @property
+    def exact(self) -> bool:
+        return self.relative_error < EXACT_ERROR
+
+    def describe(self, names: Sequence[str]) -> str:
+        def poly(terms):
+            parts = []
+            for e, a in terms:
+                mono = "*".join(n if k == 1 else f"{n}^{k}" for n, k in zip(names, e) if k)
+                parts.append(f"{a:.6g}" + (f"*{mono}" if mono else ""))
+            return " + ".join(parts).replace("+ -", "- ")
+        body = poly(self.numerator)
+        if self.denominator:
+            body = f"({body}) / ({poly(self.denominator)})"
+        return f"{self.target} = {body} ({'exact' if self.exact else f'error {self.relative_error:.2g} of RMS(y)'})"
+
+    def tree(self, ops: OperatorIndex, variables: Sequence[Node]) -> Node:
+        """The formula of y in ``variables``, with the search's operators (``KeyError`` if one is missing)."""
+        target = next(t for t in _TARGETS if t.name == self.target)
+        top = _polynomial(self.numerator, ops, variables)
+        if self.denominator:
+            top = ops.div(top, _polynomial(self.denominator, ops, variables))
+        return target.undo(top, ops)
+
+
+def _polynomial(terms, ops: OperatorIndex, variables: Sequence[Node]) -> Node:
+    out = None
+    for exps, coef in terms:
+        m = _monomial(exps, ops, variables)
+        term = ops.const(coef) if m is None else ops.mul(ops.const(coef), m)
+        out = term if out is None else ops.add(out, term)
+    return out
+
+
+def _monomial(exps: Sequence[int], ops: OperatorIndex, variables: Sequence[Node]) -> Optional[Node]:
+    out = None
+    for v, e in zip(variables, exps):
+        if e:
+            f = power(v, int(e), ops)
+            out = f if out is None else ops.mul(out, f)
+    return out
+
+
+def _exponents(d: int, degree: int) -> List[Tuple[int, ...]]:
+    """Exponent tuples of the monomials of total degree <= ``degree`` in ``d`` variables, by degree."""
+    out = []
+    for k in range(degree + 1):
+        for combo in combinations_with_replacement(range(d), k):
+            e = [0] * d
+            for j in combo:
+                e[j] += 1
+            out.append(tuple(e))
+    return out
+
+
+def _degree(d: int) -> int:
+    deg = MAX_DEGREE
+    while deg > 1 and 2 * len(_exponents(d, deg)) > MAX_COLUMNS:
+        deg -= 1
+    return deg
+
+
+def _eliminate(A: np.ndarray, b: np.ndarray, max_terms: int) -> Optional[Tuple[List[int], np.ndarray]]:
+    """Backward elimination: the columns of ``A`` kept, and their coefficients, for ``b ~ A c``."""
+    norms = np.linalg.norm(A, axis=0)
+    usable = norms > 0
+    keep = [j for j in range(A.shape[1]) if usable[j]]
+    if not keep:
+        return None
+    An = A[:, keep] / norms[keep]
+    n = len(b)
+    floor = (ROUNDING * np.sqrt(np.mean(b * b))) ** 2 * n
+
+    def solve(cols):
+        M = An[:, cols]
+        U, s, Vt = np.linalg.svd(M, full_matrices=False)
+        tol = s[0] * 1e-12 if len(s) else 0.0
+        inv = np.where(s > tol, 1.0 / np.where(s > tol, s, 1.0), 0.0)
+        coef = Vt.T @ (inv * (U.T @ b))
+        rss = float(np.sum((b - M @ coef) ** 2))
+        # RSS growth if column k is dropped: coef_k^2 / [(M'M)^-1]_kk
+        diag = np.sum((Vt.T * inv) ** 2, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            growth = np.where(diag > 0, coef * coef / diag, 0.0)
+        return coef, rss, growth
+
+    cols = list(range(len(keep)))
+    coef, rss, growth = solve(cols)
+    sigma2 = max(rss, floor) / max(n - len(cols), 1)
+    while len(cols) > 1:
+        k = int(np.argmin(growth))
+        if growth[k] > F_DROP * sigma2:
+            break
+        cols.pop(k)
+        coef, rss, growth = solve(cols)
+    if len(cols) > max_terms:
+        return None
+    return [keep[c] for c in cols], coef / norms[[keep[c] for c in cols]]
+
+
+def _fit_degree(Z: np.ndarray, b: np.ndarray, exps):
+    """P and Q over the monomials ``exps`` of the scaled variables ``Z`` for target values ``b``, or None."""
+    with np.errstate(all="ignore"):
+        M = np.column_stack([np.prod(Z ** np.array(e), axis=1) for e in exps])
+    # y Q = P with Q's monomials beside P's: the homogeneous system [P | -y Q] v = 0
+    H = np.hstack([M, -b[:, None] * M])
+    Hn = H / np.maximum(np.linalg.norm(H, axis=0), 1e-300)
+    v = np.linalg.svd(Hn, full_matrices=False)[2][-1]
+    m = len(exps)
+    fixed = m + int(np.argmax(np.abs(v[m:])))           # the Q monomial whose coefficient is set to 1
+    others = [j for j in range(2 * m) if j != fixed]
+    res = _eliminate(H[:, others], -H[:, fixed], MAX_TERMS - 1)     # -H[:, fixed] = b * q_fixed
+    if res is None:
+        return None
+    cols, coef = res
+    P, Q = [], [(exps[fixed - m], 1.0)]
+    for c, a in zip(cols, coef):
+        j = others[c]
+        (P if j < m else Q).append((exps[j % m], float(a)))
+    return (P, Q) if P else None
+
+
+def fit_rational(X: np.ndarray, y: np.ndarray, target: str = "y") -> Optional[RationalFit]:
+    """The sparse rational fit of ``target(y)`` on ``X``, or None (too many terms, or not close)."""
+    t = next(tt for tt in _TARGETS if tt.name == target)
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or X.shape[1] == 0 or len(y) < 20 or not t.applies(y):
+        return None
+    with np.errstate(all="ignore"):
+        ty = t.forward(y)
+    if not np.all(np.isfinite(ty)) or not np.all(np.isfinite(X)):
+        return None
+    n, d = X.shape
+    rows = np.unique(np.linspace(0, n - 1, min(n, FIT_ROWS)).astype(int))
+    scale = np.max(np.abs(X), axis=0)
+    if np.any(scale == 0):
+        return None
+    Z = X[rows] / scale
+    b = ty[rows]
+    # the lowest degree that fits exactly (above it P and Q share factors and the system has many
+    # solutions), else the closest fit of any degree
+    best = None
+    for degree in range(1, _degree(d) + 1):
+        found = _fit_degree(Z, b, _exponents(d, degree))
+        if found is None:
+            continue
+        fit = _unscaled(target, *found, scale)
+        pred = _undo_values(fit, X)
+        with np.errstate(all="ignore"):
+            err = float(np.sqrt(np.mean((pred - y) ** 2)) / max(np.sqrt(np.mean(y * y)), 1e-300))
+        if np.isfinite(err) and err <= KEEP_ERROR and (best is None or err < best.relative_error):
+            fit.relative_error = err
+            best = fit
+            if fit.exact:
+                break
+    return best
+
+
+def _unscaled(target: str, P, Q, scale: np.ndarray) -> RationalFit:
+    """The fit in the unscaled variables (x^e / scale^e), a polynomial when Q is a constant."""
+    def unscale(terms):
+        return [(e, a / float(np.prod(scale ** np.array(e)))) for e, a in terms]
+
+    P, Q = unscale(P), unscale(Q)
+    if len(Q) == 1 and not any(Q[0][0]):
+        c0 = Q[0][1]
+        P, Q = [(e, a / c0) for e, a in P], []
+    return RationalFit(target, P, Q, np.inf)
+
+
+def _poly_values(terms, X: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(X))
+    for e, a in terms:
+        out += a * np.prod(X ** np.array(e), axis=1)
+    return out
+
+
+def _undo_values(fit: RationalFit, X: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        r = _poly_values(fit.numerator, X)
+        if fit.denominator:
+            r = r / _poly_values(fit.denominator, X)
+        return {"y": lambda v: v, "1/y": lambda v: 1.0 / v, "y^2": lambda v: np.sqrt(v),
+                "1/y^2": lambda v: 1.0 / np.sqrt(v), "sqrt(y)": lambda v: v * v}[fit.target](r)
+
+
+def rational_candidates(X: np.ndarray, y: np.ndarray, ops: OperatorIndex) -> List[Tuple[Node, RationalFit]]:
+    """The sparse rational fits of ``y`` over every target transform, as formulas in ``X``'s columns,
+    fewest terms then smallest error first (fits that need a missing operator are left out)."""
+    fits = [f for f in (fit_rational(X, y, t.name) for t in _TARGETS) if f is not None]
+    fits.sort(key=lambda f: (not f.exact, f.terms, f.relative_error))
+    variables = [ops.var(j + 1) for j in range(np.asarray(X).shape[1])]
+    out = []
+    for f in fits:
+        try:
+            out.append((f.tree(ops, variables), f))
+        except KeyError:
+            pass
+    return out
