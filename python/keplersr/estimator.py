@@ -16,11 +16,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import sympy
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from . import rundir
 from .data_validation import validate_fit_data, validate_predict_data
 from .display import front_html, front_text, latex_table
+from .exact_constants import ConstantSnapper
 from .expressions import CompiledExpression, codes_to_sympy, to_latex
 from .model_selection import select_index
 from .options import OPTIONS, build_operator_spec, engine_options, seed_from, units_options, validate_params
@@ -162,6 +164,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.checkpoints_ = [c for c in checkpoints if c is not None and os.path.exists(c)]
         status = ("failed" if self.stop_reason_ and self.stop_reason_[-1] == "workers_lost"
                   else "interrupted" if self.interrupted_ else "finished")
+        self._snap_constants(outputs, (Xa, ya, w))
         if self.run_dir_:
             rundir.write_run(self.run_dir_, self._run_state(status, outputs))
         self._set_equations(outputs, data=(Xa, ya, w))
@@ -223,6 +226,20 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             "outputs": outputs,
         }
 
+    def _snap_constants(self, outputs, data):
+        """With ``snap_constants`` (L2 loss): each record's exact constants (:mod:`keplersr.exact_constants`)
+        as strings, None where the fitted value stays; stored with the run, so a reload shows them too."""
+        if not (self.snap_constants and self.elementwise_loss == "L2"):
+            return
+        X, Y, w = data
+        for k, records in enumerate(outputs):
+            snap = ConstantSnapper(X, Y[:, k], w, self.variable_names_, self.binary_operators_,
+                                   self.unary_operators_, extra_sympy_mappings=self.extra_sympy_mappings)
+            for r in records:
+                found = snap(r["codes"], r["constants"], r.get("constants_stderr", []))
+                if found is not None:
+                    r["exact_constants"] = [None if v is None else str(v) for v in found.values]
+
     def _set_equations(self, outputs, data=None):
         """``equations_`` from the engine's records; ``data`` = (X, Y, weights) of ``fit``, None on reload."""
         tables = [self._records_to_frame(recs, None if data is None else (data[0], data[1][:, k], data[2]))
@@ -231,9 +248,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
     def _records_to_frame(self, records, data=None):
         """One front as a DataFrame. ``sympy_format`` (shown, predicted with) is the engine's formula
-        simplified by :mod:`keplersr.simplification`: on the fit's ``data`` only if its loss is not worse;
-        without data (``from_file``) only the probe-checked integer-float rewrite. ``sympy_raw`` is the
-        engine's own form."""
+        with the record's exact constants (``exact_constants``, set by :meth:`_snap_constants`), simplified by
+        :mod:`keplersr.simplification`: on the fit's ``data`` only if its loss is not worse; without data
+        (``from_file``) only the probe-checked integer-float rewrite. ``sympy_raw`` is the engine's own
+        form, ``loss`` and ``constants`` its fitted values."""
         loss = self.elementwise_loss if self.elementwise_loss in ("L2", "L1", "Huber") else "L2"
         simplify = FormulaSimplifier(*(data or (None, None, None)), variable_names=self.variable_names_,
                                      loss=loss, huber_delta=self.huber_delta)
@@ -242,7 +260,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             raw = codes_to_sympy(r["codes"], r["constants"], self.binary_operators_,
                                  self.unary_operators_, self.variable_names_,
                                  extra_sympy_mappings=self.extra_sympy_mappings)
-            expr = simplify(raw)
+            exact = r.get("exact_constants")
+            if exact is not None:
+                raw_exact = codes_to_sympy(r["codes"], r["constants"], self.binary_operators_,
+                                           self.unary_operators_, self.variable_names_,
+                                           extra_sympy_mappings=self.extra_sympy_mappings,
+                                           constant_values=[None if v is None else sympy.sympify(v)
+                                                            for v in exact])
+            expr = simplify(raw if exact is None else raw_exact)
             rows.append({
                 "complexity": int(r["complexity"]),
                 "loss": float(r["loss"]),

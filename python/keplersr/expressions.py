@@ -164,6 +164,7 @@ def codes_to_sympy(
     unary_operators: Sequence[str],
     variable_names: Sequence[str],
     extra_sympy_mappings: Optional[Mapping[str, Callable]] = None,
+    constant_values: Optional[Sequence[Optional[sympy.Expr]]] = None,
 ) -> sympy.Expr:
     """Build a sympy expression from an engine prefix encoding.
 
@@ -181,6 +182,9 @@ def codes_to_sympy(
     extra_sympy_mappings
         ``{operator name: callable}`` giving sympy forms for user operators
         (e.g. ``{"inv2": lambda x: 1 / x**2}``); overrides built-ins.
+    constant_values
+        Optional exact values, one per constant (None: the float), e.g.
+        ``[sympy.pi, None]`` (see :mod:`keplersr.exact_constants`).
 
     Constants become ``sympy.Float`` with 17 significant digits, so
     ``float()`` of each gives back the engine's double exactly.  The
@@ -205,8 +209,13 @@ def codes_to_sympy(
             )
         return symbols[j - 1]
 
-    def on_const(v: float):
-        return sympy.Float(v, CONSTANT_DIGITS)
+    exact = list(constant_values) if constant_values is not None else [None] * len(constants)
+    if len(exact) != len(constants):
+        raise ValueError(f"constant_values has {len(exact)} entries for {len(constants)} constants")
+
+    def on_const(i: float):      # the constant's index (the fold passes it as a float)
+        i = int(i)
+        return sympy.Float(float(constants[i]), CONSTANT_DIGITS) if exact[i] is None else sympy.sympify(exact[i])
 
     def on_unary(k: int, a):
         return sympy.sympify(una_fns[k](a))
@@ -215,7 +224,7 @@ def codes_to_sympy(
         return sympy.sympify(bin_fns[k](a, b))
 
     return _fold_prefix(
-        codes, constants, len(bin_fns), len(una_fns), on_var, on_const, on_unary, on_binary
+        codes, list(range(len(constants))), len(bin_fns), len(una_fns), on_var, on_const, on_unary, on_binary
     )
 
 

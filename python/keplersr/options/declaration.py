@@ -207,6 +207,11 @@ OPTIONS: Tuple[Option, ...] = (
        "Levenberg–Marquardt (L2) or BFGS (other losses) iterations per fit", low=1),
     _o("optimizer_nrestarts", 2, "int", "constants", "restarts of each constant fit from perturbed values",
        low=0),
+    _o("snap_constants", True, "bool", "constants",
+       "after the search, show a constant as an exact value (small fractions times 1, π, 1/π, π², √π, √(2π), "
+       "√2, √3 or e; 0 drops the term) when it lies within 4 standard errors, is clearly simpler than the "
+       "constant's precision, and the formula's L2 loss stays statistically equivalent (F-test at 0.1%); "
+       "`sympy_raw` and `constants` keep the fitted values", engine=None),
     # loss
     _o("elementwise_loss", "L2", "str", "loss",
        "`\"L2\"`, `\"L1\"`, `\"Huber\"` (with `huber_delta`), or a Julia function of (prediction, target) "
