@@ -258,3 +258,16 @@ def test_an_exact_rational_leaf_needs_no_search():
     dec = decompose(X, y, ["u", "v", "c"], OPS, Settings(rational=False, separability=False, symmetry=False),
                     _least_squares_solver(calls), None, rng, x_dims=dims, y_dim=parse_units("m/s"))
     assert len(calls) >= 1
+
+
+def test_a_root_of_a_ratio_is_written_as_a_ratio_of_roots():
+    # y = 1 / sqrt(1 - v^2/c^2): 1/y^2 = (c^2 - v^2) / c^2, written sqrt(Q)/sqrt(P), never sqrt(1/...)
+    rng = np.random.default_rng(14)
+    X = np.column_stack([rng.uniform(0.1, 0.9, 3000), rng.uniform(1, 1.5, 3000)])
+    v, c = X.T
+    y = 1 / np.sqrt(1 - v**2 / c**2)
+    fit = fit_rational(X, y, "1/y^2")
+    assert fit is not None and fit.exact and fit.positive_parts
+    tree = fit.tree(OPS, [OPS.var(1), OPS.var(2)])
+    assert tree.op == "/" and tree.children[0].op == "sqrt" and tree.children[1].op == "sqrt"
+    assert np.allclose(evaluate(tree, X), y, rtol=1e-9)

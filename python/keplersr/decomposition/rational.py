@@ -81,6 +81,7 @@ class RationalFit:
     numerator: List[Tuple[Tuple[int, ...], float]]
     denominator: List[Tuple[Tuple[int, ...], float]]
     relative_error: float            # RMS(y - fit) / RMS(y), on all rows, after undoing the target
+    positive_parts: bool = False     # P > 0 and Q > 0 on every row: a root of P/Q is written sqrt(P)/sqrt(Q)
 
     @property
     def terms(self) -> int:
@@ -106,9 +107,14 @@ class RationalFit:
         """The formula of y in ``variables``, with the search's operators (``KeyError`` if one is missing)."""
         target = next(t for t in _TARGETS if t.name == self.target)
         top = _polynomial(self.numerator, ops, variables)
-        if self.denominator:
-            top = ops.div(top, _polynomial(self.denominator, ops, variables))
-        return target.undo(top, ops)
+        if not self.denominator:
+            return target.undo(top, ops)
+        bottom = _polynomial(self.denominator, ops, variables)
+        if self.positive_parts and self.target in ("y^2", "1/y^2"):
+            # as a physicist writes it: c/sqrt(1 - v^2/c^2), not sqrt(1/(1 - v^2/c^2))*Abs(c)
+            root_p, root_q = ops.un("sqrt", top), ops.un("sqrt", bottom)
+            return ops.div(root_p, root_q) if self.target == "y^2" else ops.div(root_q, root_p)
+        return target.undo(ops.div(top, bottom), ops)
 
 
 def _polynomial(terms, ops: OperatorIndex, variables: Sequence[Node]) -> Node:
@@ -239,6 +245,7 @@ def fit_rational(X: np.ndarray, y: np.ndarray, target: str = "y") -> Optional[Ra
             err = float(np.sqrt(np.mean((pred - y) ** 2)) / max(np.sqrt(np.mean(y * y)), 1e-300))
         if np.isfinite(err) and err <= KEEP_ERROR and (best is None or err < best.relative_error):
             fit.relative_error = err
+            _orient(fit, X)
             best = fit
             if fit.exact:
                 break
@@ -255,6 +262,19 @@ def _unscaled(target: str, P, Q, scale: np.ndarray) -> RationalFit:
         c0 = Q[0][1]
         P, Q = [(e, a / c0) for e, a in P], []
     return RationalFit(target, P, Q, np.inf)
+
+
+def _orient(fit: RationalFit, X: np.ndarray) -> None:
+    """Give P and Q the sign that makes both positive on the rows when one sign does (P/Q is unchanged)."""
+    if not fit.denominator:
+        return
+    with np.errstate(all="ignore"):
+        P, Q = _poly_values(fit.numerator, X), _poly_values(fit.denominator, X)
+    if np.all(P < 0) and np.all(Q < 0):
+        fit.numerator = [(e, -a) for e, a in fit.numerator]
+        fit.denominator = [(e, -a) for e, a in fit.denominator]
+        P, Q = -P, -Q
+    fit.positive_parts = bool(np.all(P > 0) and np.all(Q > 0))
 
 
 def _poly_values(terms, X: np.ndarray) -> np.ndarray:
