@@ -88,6 +88,7 @@ class Step:
     children: List["Step"] = field(default_factory=list)
     compose: Optional[Callable[[List[List[Node]]], List[Node]]] = None
     candidates: List[Node] = field(default_factory=list)
+    rational: Optional[List] = None     # a leaf's sparse rational fits, (formula, fit), once tried
 
     def leaves(self) -> List["Step"]:
         if self.kind == "leaf":
@@ -130,13 +131,18 @@ class _Planner:
         self.deadline = deadline
         self.notes = notes
 
-    def leaf(self, p: Problem, why: str = "") -> Step:
+    def leaf(self, p: Problem, why: str = "", rational: Optional[List] = None) -> Step:
         if p.d == 0:
             c = float(np.mean(p.y))
             return Step("constant", p, f"constant {c:.6g}", candidates=[self.ops.const(c)])
-        return Step("leaf", p, f"search f({_fmt(p.names)})" + (f" [{why}]" if why else ""))
+        return Step("leaf", p, f"search f({_fmt(p.names)})" + (f" [{why}]" if why else ""), rational=rational)
 
     def analyse(self, p: Problem, depth: int) -> Step:
+        if p.d >= 1 and self.s.rational:
+            # an exact sparse rational fit beats any split (the surrogate's tests can be fooled)
+            fits = rational_candidates(p.X, p.y, self.ops)
+            if fits and fits[0][1].exact:
+                return self.leaf(p, rational=fits)
         if p.d <= 1 or depth >= self.s.max_depth:
             return self.leaf(p)
         if not (self.s.separability or self.s.symmetry):
@@ -260,6 +266,7 @@ def _release(step: Step) -> None:
     step.problem = None
     step.compose = None
     step.candidates = []
+    step.rational = None
     for c in step.children:
         _release(c)
 
@@ -333,7 +340,8 @@ def decompose(X: np.ndarray, y: np.ndarray, names: Sequence[str], ops: OperatorI
     jobs = []            # (leaf, transform): the leaf's data searched after the transform
     for leaf in plan.leaves():
         if settings.rational:
-            fits = rational_candidates(leaf.problem.X, leaf.problem.y, ops)
+            fits = leaf.rational if leaf.rational is not None else rational_candidates(leaf.problem.X,
+                                                                                     leaf.problem.y, ops)
             if fits:
                 found[id(leaf)] = [[tree for tree, _ in fits]]
                 best = fits[0][1]

@@ -29,13 +29,13 @@ from .codes import Node, OperatorIndex, power
 __all__ = ["RationalFit", "fit_rational", "rational_candidates", "EXACT_ERROR"]
 
 #: Columns of the linear system at most (monomials of P and of Q together); it sets the degree.
-MAX_COLUMNS = 60
+MAX_COLUMNS = 40
 #: Highest total degree tried, whatever the number of variables.
 MAX_DEGREE = 6
 #: A kept fit has at most this many terms in P and Q together (Q's fixed 1 counts).
 MAX_TERMS = 7
 #: Rows the fit uses (an evenly spread subsample); the residual is checked on all rows.
-FIT_ROWS = 2000
+FIT_ROWS = 600
 #: A column is dropped when the residual sum of squares grows by less than this many noise variances.
 F_DROP = 12.0
 #: A fit is kept when its RMS error is below this fraction of RMS(y) ...
@@ -82,6 +82,9 @@ class RationalFit:
     denominator: List[Tuple[Tuple[int, ...], float]]
     relative_error: float            # RMS(y - fit) / RMS(y), on all rows, after undoing the target
     positive_parts: bool = False     # P > 0 and Q > 0 on every row: a root of P/Q is written sqrt(P)/sqrt(Q)
+    # how sqrt(P) and sqrt(Q) are written (see _find_roots): None (as is), ("square", R) with R^2 = P,
+    # or ("monomial", e, rest) with P = x^(2e) * rest
+    roots: Tuple[Optional[tuple], Optional[tuple]] = (None, None)
 
     @property
     def terms(self) -> int:
@@ -107,12 +110,24 @@ class RationalFit:
         """The formula of y in ``variables``, with the search's operators (``KeyError`` if one is missing)."""
         target = next(t for t in _TARGETS if t.name == self.target)
         top = _polynomial(self.numerator, ops, variables)
+        rooted = self.target in ("y^2", "1/y^2")
+
+        def root(poly, how):
+            if how is None:
+                return ops.un("sqrt", poly)
+            if how[0] == "square":
+                return _polynomial(how[1], ops, variables)
+            return ops.mul(_monomial(how[1], ops, variables), ops.un("sqrt", _polynomial(how[2], ops, variables)))
+
         if not self.denominator:
+            if rooted and self.roots[0] is not None:
+                r = root(top, self.roots[0])
+                return r if self.target == "y^2" else ops.div(ops.const(1.0), r)
             return target.undo(top, ops)
         bottom = _polynomial(self.denominator, ops, variables)
-        if self.positive_parts and self.target in ("y^2", "1/y^2"):
+        if self.positive_parts and rooted:
             # as a physicist writes it: c/sqrt(1 - v^2/c^2), not sqrt(1/(1 - v^2/c^2))*Abs(c)
-            root_p, root_q = ops.un("sqrt", top), ops.un("sqrt", bottom)
+            root_p, root_q = root(top, self.roots[0]), root(bottom, self.roots[1])
             return ops.div(root_p, root_q) if self.target == "y^2" else ops.div(root_q, root_p)
         return target.undo(ops.div(top, bottom), ops)
 
@@ -246,6 +261,8 @@ def fit_rational(X: np.ndarray, y: np.ndarray, target: str = "y") -> Optional[Ra
         if np.isfinite(err) and err <= KEEP_ERROR and (best is None or err < best.relative_error):
             fit.relative_error = err
             _orient(fit, X)
+            if fit.exact:
+                _find_roots(fit, X)
             best = fit
             if fit.exact:
                 break
@@ -275,6 +292,53 @@ def _orient(fit: RationalFit, X: np.ndarray) -> None:
         fit.denominator = [(e, -a) for e, a in fit.denominator]
         P, Q = -P, -Q
     fit.positive_parts = bool(np.all(P > 0) and np.all(Q > 0))
+
+
+def _square_root_terms(terms, X: np.ndarray) -> Optional[list]:
+    """The polynomial R (positive on the rows) with R^2 = P, P the polynomial ``terms``, or None."""
+    P = _poly_values(terms, X)
+    if not np.all(P > 0) or len(terms) < 2:
+        return None
+    degree = max(sum(e) for e, _ in terms)
+    if degree % 2:
+        return None
+    d = X.shape[1]
+    exps = _exponents(d, degree // 2)
+    rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), FIT_ROWS)).astype(int))
+    scale = np.max(np.abs(X), axis=0)
+    Z = X[rows] / scale
+    M = np.column_stack([np.prod(Z ** np.array(e), axis=1) for e in exps])
+    target = np.sqrt(P)
+    res = _eliminate(M, target[rows], MAX_TERMS)
+    if res is None:
+        return None
+    cols, coef = res
+    R = [(exps[c], float(a) / float(np.prod(scale ** np.array(exps[c])))) for c, a in zip(cols, coef)]
+    err = np.sqrt(np.mean((_poly_values(R, X) - target) ** 2) / np.mean(P))
+    return R if err < EXACT_ERROR else None
+
+
+def _root_of(terms, X: np.ndarray) -> Optional[tuple]:
+    """How sqrt of the polynomial ``terms`` is written: its root if it is an exact square, else the
+    square of a common monomial factor taken outside (when that monomial is positive on the rows)."""
+    R = _square_root_terms(terms, X)
+    if R is not None:
+        return ("square", R)
+    low = np.min(np.array([e for e, _ in terms]), axis=0)
+    half = tuple(int(k) // 2 for k in low)
+    if not any(half) or not np.all(np.prod(X ** np.array(half), axis=1) > 0):
+        return None
+    rest = [(tuple(int(k) - 2 * h for k, h in zip(e, half)), a) for e, a in terms]
+    return ("monomial", half, rest)
+
+
+def _find_roots(fit: RationalFit, X: np.ndarray) -> None:
+    """For a root target (y^2, 1/y^2): sqrt(P) and sqrt(Q) without squares under the root, as a
+    physicist writes them (and as they compare equal symbolically without sign assumptions)."""
+    if fit.target not in ("y^2", "1/y^2") or (fit.denominator and not fit.positive_parts):
+        return
+    with np.errstate(all="ignore"):
+        fit.roots = (_root_of(fit.numerator, X), _root_of(fit.denominator, X) if fit.denominator else None)
 
 
 def _poly_values(terms, X: np.ndarray) -> np.ndarray:
