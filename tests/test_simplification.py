@@ -324,3 +324,20 @@ def test_integer_floats_up_to_rounding():
     assert integer_floats(x - F(2.0000000000000004)) == x - 2
     assert F(0.9999) in integer_floats(F(0.9999) * x).atoms(sympy.Float)  # a real constant stays
     assert F(1e-20) in integer_floats(F(1e-20) * x).atoms(sympy.Float)    # near zero: not snapped
+
+
+def test_the_sign_of_a_logarithm_goes_into_its_argument():
+    n, T, V1, V2 = S("n T V1 V2")
+    X, y = data("n T V1 V2", lambda n, T, V1, V2: n * T * np.log(V2 / V1))
+    out = simplify_formula(-n * T * sympy.log(V1 / V2), X, y, None, ["n", "T", "V1", "V2"])
+    assert out == n * T * sympy.log(V2 / V1)
+
+
+def test_abs_of_a_one_signed_quantity_is_dropped():
+    a, b = S("a b")
+    X, y = data("a b", lambda a, b: b * (1 + a * np.cos(b)))
+    out = simplify_formula(b * sympy.Abs(a) * sympy.cos(b) + b, X, y, None, ["a", "b"])
+    assert not out.has(sympy.Abs)
+    X2 = np.column_stack([np.linspace(-1, 1, 300), np.ones(300)])
+    y2 = np.abs(X2[:, 0])
+    assert simplify_formula(sympy.Abs(a) * b, X2, y2, None, ["a", "b"]).has(sympy.Abs)   # a changes sign

@@ -9,13 +9,17 @@ rewrites such a formula in three steps:
    (``1.0``, ``2.0``, ``-1.0``, ``0.99999999999999978``: within
    ``INTEGER_RTOL`` = 1e-12 relative, never 0; magnitude below 1e6) becomes a sympy
    Integer, so ``1.0*`` factors vanish and ``x - 2.0`` reads ``x - 2``.
-2. **Tiny terms**: in a sum at any depth, a term that is a float constant,
+2. **Signs known from the data**: ``Abs(u)`` becomes ``u`` (or ``-u``) when
+   u has one sign on every row (sympy writes ``sqrt(c**2)`` as ``Abs(c)``
+   for a real c). **Tiny terms**: in a sum at any depth, a term that is a float constant,
    or a product with a float coefficient, is dropped when its magnitude on
    the data (root mean square over the rows) is below ``TINY`` (1e-12) of
    the sum's scale: the RMS of ``y`` for the outermost sum, the RMS of the
    sum's own values for a sum nested inside the formula.
 3. **Rewrites**: ``expand``, ``factor_terms``, ``together``, ``cancel``,
-   ``collect`` (of the expanded form, in the formula's variables),
+   ``collect`` (of the expanded form, in the formula's variables), the
+   sign of a logarithm's coefficient taken into its argument
+   (``-n*log(V1/V2)`` -> ``n*log(V2/V1)``),
    ``factor`` and ``simplify`` each propose a form (step 1 is applied
    again to each, step 2 when the rewrite made new constants, as
    cancellations like ``1.0000000000000002 - 1`` do); the one with the
@@ -190,8 +194,20 @@ def _collected(e):
     return sympy.collect(sympy.expand(e), sorted(e.free_symbols, key=lambda s: s.name))
 
 
+def _signs_into_logs(e):
+    """``-c*log(u)`` -> ``c*log(1/u)``: a negative coefficient of a logarithm taken into its argument."""
+    def flip(m):
+        coeff, rest = m.as_coeff_Mul()
+        logs = [f for f in sympy.Mul.make_args(rest) if isinstance(f, sympy.log)]
+        if coeff.is_negative and len(logs) == 1:
+            return -coeff * rest.xreplace({logs[0]: sympy.log(1 / logs[0].args[0])})
+        return m
+
+    return e.replace(lambda x: isinstance(x, sympy.Mul), flip)
+
+
 #: The step-3 rewrites: cheap ones (milliseconds on a formula of the front), then costly ones.
-CHEAP_REWRITES = (sympy.expand, sympy.factor_terms, sympy.together, sympy.cancel, _collected)
+CHEAP_REWRITES = (sympy.expand, sympy.factor_terms, sympy.together, sympy.cancel, _collected, _signs_into_logs)
 COSTLY_REWRITES = (sympy.factor, sympy.simplify)
 
 
@@ -286,6 +302,21 @@ class FormulaSimplifier:
             return
 
     # -------------------------------------------------------------- steps
+    def drop_abs(self, expr) -> sympy.Expr:
+        """``Abs(u)`` -> ``u`` (or ``-u``) where u has one sign on every row of the data."""
+        repl = {}
+        for a in expr.atoms(sympy.Abs):
+            try:
+                with np.errstate(all="ignore"):
+                    v = self._values(a.args[0], self.X)
+            except Exception:   # noqa: BLE001 - not evaluable: kept
+                continue
+            if np.all(v > 0):
+                repl[a] = a.args[0]
+            elif np.all(v < 0):
+                repl[a] = -a.args[0]
+        return expr.xreplace(repl) if repl else expr
+
     def drop_tiny_terms(self, expr) -> sympy.Expr:
         """Step 2: sums lose their float-constant terms below ``TINY`` of the sum's scale (needs data)."""
         if not self.has_data:
@@ -390,7 +421,7 @@ class FormulaSimplifier:
             return expr
 
         candidates = [integer_floats(expr)]
-        base = self.drop_tiny_terms(candidates[0])
+        base = self.drop_tiny_terms(self.drop_abs(candidates[0]))
         candidates.append(base)
         if sympy.count_ops(base) <= self.max_ops:
             known = base.atoms(sympy.Float)
