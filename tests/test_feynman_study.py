@@ -47,6 +47,18 @@ def test_judge_rejects_wrong_formula():
     assert not judge(sympy.exp(x), sympy.exp(1.01 * x)).recovered
 
 
+@pytest.mark.parametrize("truth, model", [
+    ("sqrt(x*y)", "sqrt(x)*sqrt(y)"),
+    ("x*log(y/x)", "-x*log(x/y)"),
+    ("x*(1 + y)", "Abs(x) + y*x"),
+    ("x/sqrt(1 - y**2/x**2)", "x**2/sqrt(x**2 - y**2)"),
+])
+def test_positive_domain_verdict_accepts_what_real_symbols_reject(truth, model):
+    assert not judge(truth, model).recovered
+    assert judge(truth, model, positive=True).recovered
+    assert not judge(truth, "sqrt(x) + sqrt(y)", positive=True).recovered
+
+
 def test_round_constants_and_constant_model():
     assert round_constants(2.00049 * x + 0.00003) == 2.0 * x
     res = judge(2 * x, 0.00002 * x + 5.0)
@@ -198,6 +210,20 @@ def test_study_runs_writes_outputs_and_resumes(tmp_path):
     assert [c[0] for c in FakeEstimator.calls] == ["I.34.27"]
     assert len(frame2) == 4 and not frame2.set_index("name").loc["II.11.3", "recovered"]
     assert "**3 / 4 (75%)**" in (tmp_path / "results.md").read_text()
+    assert frame2["recovered_positive"].tolist() == frame2["recovered"].tolist()
+
+    # a results file from before the positive-domain verdict gets it on resume, without refitting
+    old = pd.read_csv(tmp_path / "results.csv").drop(columns=["recovered_positive"])
+    old.loc[old["name"] == "II.11.3", "selected_formula"] = "q*Ef*Abs(m)/(m**2*(omega_0**2 - omega**2))"
+    old.to_csv(tmp_path / "results.csv", index=False)
+    FakeEstimator.calls = []
+    frame2 = run_study(
+        csv, tmp_path, names=names + ["I.34.27"], budget_seconds=5, n_rows=200, n_test=200,
+        estimator_factory=factory_for(),
+    )
+    by = frame2.set_index("name")
+    assert FakeEstimator.calls == [] and bool(by.loc["II.11.3", "recovered_positive"])
+    assert not by.loc["II.11.3", "recovered"] and by.loc["I.12.1", "recovered_positive"]
 
     with pytest.raises(ValueError, match="budget_s"):
         run_study(csv, tmp_path, names=names, budget_seconds=10, n_rows=200, estimator_factory=factory_for())

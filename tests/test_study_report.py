@@ -22,6 +22,7 @@ def _fake_results():
             row = {c: np.nan for c in feynman_study.RESULT_COLUMNS}
             row.update(name=f"E{i}", number=i, n_variables=2, true_formula=f"x*y+{i}", method=m,
                        status="ok" if rec != "error" else "RuntimeError: boom", recovered=rec is True,
+                       recovered_positive=rec is True or (m == "keplersr" and i == 3),
                        on_front=front, selected_formula="x*y", front_formula="", time_to_recovery_s=t,
                        time_source=("fit_wall_time" if m == "pyoperon" else "history") if t else "",
                        fit_time_s=12.0, r2_heldout=r2, r2_above_0999=bool(r2 is not None and r2 > 0.999),
@@ -35,7 +36,8 @@ def test_summary_table_markdown_and_plot_from_fake_results(tmp_path):
     frame = _fake_results()
     s = summary_table(frame).set_index("method")
     assert list(s.index) == ["keplersr", "pyoperon", "gplearn"]
-    assert s.loc["keplersr", ["recovered", "on_front", "r2_above_0999", "failed"]].tolist() == [2, 3, 3, 0]
+    assert s.loc["keplersr", ["recovered", "recovered_positive", "on_front", "r2_above_0999", "failed"]].tolist() \
+        == [2, 3, 3, 3, 0]
     assert s.loc["keplersr", "median_time_to_recovery_s"] == 2.0 and s.loc["keplersr", "candidates_per_s"] == 1.5e5
     assert s.loc["pyoperon", ["recovered", "on_front", "r2_above_0999"]].tolist() == [1, 2, 2]
     assert s.loc["gplearn", "failed"] == 1 and np.isnan(s.loc["gplearn", "median_time_to_recovery_s"])
@@ -45,7 +47,7 @@ def test_summary_table_markdown_and_plot_from_fake_results(tmp_path):
     write_markdown(frame, tmp_path / "results.md")
     md = (tmp_path / "results.md").read_text()
     assert md.count("| Method | Recovered (selected) |") == 1          # ONE summary table
-    assert "| keplersr | **2 / 4 (50%)** | 3 / 4 (75%) | 3 / 4 (75%) | 2.00 | 150,000 | 0 |" in md
+    assert "| keplersr | **2 / 4 (50%)** | 3 / 4 (75%) | 3 / 4 (75%) | 3 / 4 (75%) | 2.00 | 150,000 | 0 |" in md
     assert "| gplearn | **0 / 4 (0%)** |" in md and "error: RuntimeError: boom" in md
     assert "pyoperon: the fit's wall time" in md and "- gplearn: `ops of gplearn`" in md
     assert md.index("| Method |") < md.index("| Equation |")

@@ -68,7 +68,7 @@ import pandas as pd
 
 from keplersr.benchmarks import peers
 from keplersr.benchmarks.peers import METHODS, MissingPeerError, available_threads, operator_plan
-from keplersr.benchmarks.study_judging import judge_outcome
+from keplersr.benchmarks.study_judging import judge_outcome, recovered_on_positive_domain
 from keplersr.benchmarks.study_report import plot_recovery, summary_table, write_markdown
 from keplersr.benchmarks.study_results import (
     AIFEYNMAN_TIMES_S,
@@ -299,9 +299,8 @@ def run_study(
         if m not in custom:
             peers.require(m)
 
-    equations = load_feynman_equations(csv_path)
-    if names is not None:
-        equations = select(equations, names)
+    table = load_feynman_equations(csv_path)
+    equations = select(table, names) if names is not None else table
     log = log or (lambda msg: None)
     if sample_size is not None:
         total = len(equations)
@@ -319,6 +318,7 @@ def run_study(
     if not resume and results_path.exists():
         results_path.unlink()
     results = read_results(results_path)
+    results = _fill_positive_verdicts(results, table, judge_timeout, results_path)
     config = {"budget_s": float(budget_seconds), "noise": float(noise), "seed": int(seed), "n_rows": int(n_rows),
               "threads": int(threads)}
     plans = {m: operator_plan(m, binary, unary).describe() for m in methods}
@@ -374,6 +374,20 @@ def run_study(
     results = read_results(results_path)
     write_markdown(results, out / "results.md", methods)
     plot_recovery(results, out / "recovery_rate_vs_budget.png", budget_seconds, methods)
+    return results
+
+
+def _fill_positive_verdicts(results: pd.DataFrame, equations, judge_timeout: float, path: Path) -> pd.DataFrame:
+    """Rows written before the positive-domain verdict existed get it from their selected formula."""
+    missing = results["recovered_positive"].isna()
+    if not missing.any():
+        return results
+    by_name = {eq.name: eq for eq in equations}
+    for i in results.index[missing]:
+        eq = by_name.get(str(results.at[i, "name"]))
+        results.at[i, "recovered_positive"] = eq is not None and recovered_on_positive_domain(
+            eq, str(results.at[i, "selected_formula"]), judge_timeout, bool(results.at[i, "recovered"]))
+    write_results(results, path)
     return results
 
 

@@ -25,6 +25,13 @@ constant). :func:`judge` implements exactly that, plus two practical pieces:
 Symbols are matched by name: both expressions have their symbols replaced by
 ``sympy.Symbol(name, real=True)`` before comparison, so assumptions attached by
 different producers do not make equal formulas differ.
+
+**Positive domain** (``positive=True``, a second verdict, not SRBench's): the
+symbols are ``positive=True`` instead, as when every variable is sampled from a
+positive range (all of the AI-Feynman table). Then ``sqrt(a)*sqrt(b)`` equals
+``sqrt(a*b)``, ``sqrt(c**2)`` equals ``c`` and ``-log(a/b)`` equals
+``log(b/a)``: formulas that equal the law wherever the data live, which the
+real-symbol rule rejects.
 """
 
 from __future__ import annotations
@@ -78,12 +85,13 @@ def round_constants(expr: sympy.Expr, digits: int = 3, zero_below: float = 1e-4)
     return expr.xreplace(mapping) if mapping else expr
 
 
-def _canonical(expr, names: Optional[Mapping[str, sympy.Symbol]] = None) -> sympy.Expr:
+def _canonical(expr, names: Optional[Mapping[str, sympy.Symbol]] = None, positive: bool = False) -> sympy.Expr:
     if isinstance(expr, str):
         local = dict(names or {})
         expr = sympy.sympify(expr, locals=local)
     expr = sympy.sympify(expr)
-    mapping = {s: sympy.Symbol(s.name, real=True) for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
+    assume = {"positive": True} if positive else {"real": True}
+    mapping = {s: sympy.Symbol(s.name, **assume) for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
     return expr.xreplace(mapping)
 
 
@@ -231,6 +239,7 @@ def judge(
     numeric_precheck: bool = True,
     n_points: int = 64,
     seed: int = 0,
+    positive: bool = False,
 ) -> JudgeResult:
     """Is ``model_expr`` an exact recovery of ``truth_expr`` by SRBench's rule?
 
@@ -244,11 +253,13 @@ def judge(
         ``name -> (low, high)`` for the numeric pre-check points.
     numeric_precheck:
         Reject early when difference and ratio both vary numerically.
+    positive:
+        Positive symbols instead of real ones (the positive-domain verdict; see the module docstring).
     """
     start = time.perf_counter()
-    truth = _canonical(truth_expr)
+    truth = _canonical(truth_expr, positive=positive)
     names = {s.name: s for s in truth.free_symbols}
-    model = _canonical(model_expr, names)
+    model = _canonical(model_expr, names, positive=positive)
     model = round_constants(model)
 
     def done(recovered, reason, timed_out=False):

@@ -17,7 +17,7 @@ import sympy
 from keplersr.benchmarks.srbench_judge import judge, r2_score
 from keplersr.datasets.feynman import FeynmanEquation
 
-__all__ = ["judge_outcome", "predict_formula"]
+__all__ = ["judge_outcome", "predict_formula", "positive_domain", "recovered_on_positive_domain"]
 
 
 def predict_formula(expr: sympy.Expr, X: pd.DataFrame) -> np.ndarray:
@@ -38,25 +38,47 @@ def predict_formula(expr: sympy.Expr, X: pd.DataFrame) -> np.ndarray:
 class _JudgeCache:
     """Memoises SRBench verdicts per formula for one equation."""
 
-    def __init__(self, eq: FeynmanEquation, timeout: float):
+    def __init__(self, eq: FeynmanEquation, timeout: float, positive: bool = False):
         self.eq = eq
         self.timeout = timeout
+        self.positive = positive
         self.cache: Dict[str, object] = {}
 
     def __call__(self, expr: sympy.Expr):
         key = sympy.srepr(expr)
         if key not in self.cache:
-            self.cache[key] = judge(self.eq.expr, expr, timeout=self.timeout, domains=self.eq.ranges)
+            self.cache[key] = judge(self.eq.expr, expr, timeout=self.timeout, domains=self.eq.ranges,
+                                    positive=self.positive)
         return self.cache[key]
+
+
+def positive_domain(eq: FeynmanEquation) -> bool:
+    """Whether every variable of ``eq`` is sampled from a positive range (the positive-domain verdict applies)."""
+    return bool(eq.ranges) and all(lo > 0 for lo, _ in eq.ranges.values())
+
+
+def recovered_on_positive_domain(eq: FeynmanEquation, formula, timeout: float, strict: bool = False) -> bool:
+    """The positive-domain verdict on one formula (a sympy expression or its text): SRBench's rule with
+    positive symbols, for an equation whose variables are all sampled positive; ``strict``: the
+    real-symbol verdict, which implies it."""
+    if strict:
+        return True
+    if not positive_domain(eq) or formula is None or (isinstance(formula, str) and not formula.strip()):
+        return False
+    try:
+        return bool(judge(eq.expr, formula, timeout=timeout, domains=eq.ranges, positive=True).recovered)
+    except Exception:  # noqa: BLE001 - an unparsable formula is not a recovery
+        return False
 
 
 def judge_outcome(eq: FeynmanEquation, out, X_test: pd.DataFrame, y_test: np.ndarray, fit_time_s: float,
                   judge_timeout: float, reason: str = "") -> dict:
-    """The judged columns of one row: ``recovered, on_front, selected_formula, selected_complexity,
+    """The judged columns of one row: ``recovered, recovered_positive, on_front, selected_formula, selected_complexity,
     front_formula, time_to_recovery_s, time_source, r2_heldout, r2_above_0999, n_candidates,
     candidates_per_s, candidates_source, judge_reason`` (``reason`` is prepended to the last).
 
-    ``recovered``: the selected formula passes SRBench's rule; ``on_front``: it
+    ``recovered``: the selected formula passes SRBench's rule; ``recovered_positive``: it passes the
+    rule with positive symbols (see :mod:`.srbench_judge`); ``on_front``: it
     or another formula of the final front does. The time to recovery (only
     for recovered equations) is the first history snapshot holding a recovered
     formula, else ``fit_time_s``. R^2: the estimator's own ``predict`` on the
@@ -73,6 +95,7 @@ def judge_outcome(eq: FeynmanEquation, out, X_test: pd.DataFrame, y_test: np.nda
         res = verdict(out.selected)
         row["recovered"] = bool(res.recovered)
         row["judge_reason"] += "selected: " + res.reason
+    row["recovered_positive"] = recovered_on_positive_domain(eq, out.selected, judge_timeout, row["recovered"])
     front_found = None
     if row["recovered"]:
         front_found = row["selected_formula"]

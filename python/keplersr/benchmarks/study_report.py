@@ -51,7 +51,7 @@ def _methods(frame: pd.DataFrame, methods: Optional[Sequence[str]] = None) -> Li
 def summary_table(frame: pd.DataFrame, methods: Optional[Sequence[str]] = None) -> pd.DataFrame:
     """One row per method: counts and medians over that method's equations.
 
-    Columns: ``method, n, recovered, on_front, r2_above_0999, failed,
+    Columns: ``method, n, recovered, recovered_positive, on_front, r2_above_0999, failed,
     median_time_to_recovery_s`` (over recovered equations) and
     ``candidates_per_s`` (median over equations that report it).
     """
@@ -66,13 +66,15 @@ def summary_table(frame: pd.DataFrame, methods: Optional[Sequence[str]] = None) 
             "method": m,
             "n": len(sub),
             "recovered": int(sub["recovered"].astype(bool).sum()),
+            "recovered_positive": int(sub["recovered_positive"].fillna(False).astype(bool).sum()),
             "on_front": int(sub["on_front"].astype(bool).sum()),
             "r2_above_0999": int(sub["r2_above_0999"].astype(bool).sum()),
             "failed": int((sub["status"].astype(str) != "ok").sum()),
             "median_time_to_recovery_s": float(times.median()) if len(times) else float("nan"),
             "candidates_per_s": float(rates.median()) if len(rates) else float("nan"),
         })
-    return pd.DataFrame(rows, columns=["method", "n", "recovered", "on_front", "r2_above_0999", "failed",
+    return pd.DataFrame(rows, columns=["method", "n", "recovered", "recovered_positive", "on_front",
+                                       "r2_above_0999", "failed",
                                        "median_time_to_recovery_s", "candidates_per_s"])
 
 
@@ -97,8 +99,10 @@ def write_markdown(frame: pd.DataFrame, path: Path, methods: Optional[Sequence[s
             f"{'%d threads, ' % threads if math.isfinite(threads) else ''}"
             f"noise {_float(cfg['noise']):g} x RMS(y), {int(_float(cfg['n_rows']))} training rows, "
             f"seed {int(_float(cfg['seed']))}; every method gets the same rows. "
-            "Recovered: the selected formula (the one the user gets) passes SRBench's rule; "
-            "on the front: some formula of the final front does."
+            "Recovered: the selected formula (the one the user gets) passes SRBench's rule (real symbols); "
+            "recovered, positive domain: it passes the same rule with positive symbols, as the variables are "
+            "sampled (it accepts sqrt(a)*sqrt(b) for sqrt(a*b), Abs(c) for c); "
+            "on the front: some formula of the final front passes SRBench's rule."
         )
         lines.append("")
         lines.append("Operators given to each method (`*`: a custom function through the method's own API):")
@@ -108,12 +112,13 @@ def write_markdown(frame: pd.DataFrame, path: Path, methods: Optional[Sequence[s
             lines.append(f"- {m}: {_code(ops.iloc[0]) if len(ops) else '-'}")
         lines.append("")
     summary = summary_table(frame, order)
-    lines.append("| Method | Recovered (selected) | On the front | Held-out R^2 > 0.999 | "
-                 "Median time to recovery (s) | Candidates/s | Failed to run |")
-    lines.append("|---|---|---|---|---|---|---|")
+    lines.append("| Method | Recovered (selected) | Recovered, positive domain | On the front | "
+                 "Held-out R^2 > 0.999 | Median time to recovery (s) | Candidates/s | Failed to run |")
+    lines.append("|---|---|---|---|---|---|---|---|")
     for _, s in summary.iterrows():
         lines.append(
-            f"| {s['method']} | **{_count(s['recovered'], s['n'])}** | {_count(s['on_front'], s['n'])} | "
+            f"| {s['method']} | **{_count(s['recovered'], s['n'])}** | {_count(s['recovered_positive'], s['n'])} | "
+            f"{_count(s['on_front'], s['n'])} | "
             f"{_count(s['r2_above_0999'], s['n'])} | {_fmt_num(s['median_time_to_recovery_s'], 2)} | "
             f"{_fmt_rate(s['candidates_per_s'])} | {s['failed']} |"
         )

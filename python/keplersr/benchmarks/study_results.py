@@ -43,6 +43,7 @@ RESULT_COLUMNS: List[str] = [
     "method",
     "status",
     "recovered",
+    "recovered_positive",
     "on_front",
     "selected_formula",
     "selected_complexity",
@@ -77,7 +78,7 @@ def base_row(eq: FeynmanEquation, method: str, config: dict, operators: str) -> 
     row = {c: np.nan for c in RESULT_COLUMNS}
     row.update(
         name=eq.name, number=eq.number, n_variables=eq.n_variables, true_formula=eq.formula, method=method,
-        status="ok", recovered=False, on_front=False, selected_formula="", front_formula="", time_source="",
+        status="ok", recovered=False, recovered_positive=False, on_front=False, selected_formula="", front_formula="", time_source="",
         r2_above_0999=False, candidates_source="", judge_reason="", units_passed=False, operators=operators,
         aifeynman_time_s=AIFEYNMAN_TIMES_S.get(eq.name, np.nan), **config,
     )
@@ -99,6 +100,9 @@ def read_results(path: Path) -> pd.DataFrame:
             frame[col] = np.nan
     for col in _BOOL_COLUMNS:
         frame[col] = frame[col].map(lambda v: str(v).strip().lower() == "true")
+    # a verdict added later: None where a row predates it (run_study fills it in)
+    frame["recovered_positive"] = frame["recovered_positive"].map(
+        lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip().lower() == "true")
     for col in _TEXT_COLUMNS:
         frame[col] = frame[col].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
     return frame[RESULT_COLUMNS]
