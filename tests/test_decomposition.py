@@ -295,3 +295,14 @@ def test_an_exact_rational_fit_is_not_split_by_the_surrogate_tests():
     # no square of a polynomial is left under a root
     assert any(all(len(sympy.Add.make_args(r.args[0])) <= 2 for r in e.atoms(sympy.Pow) if r.exp == sympy.S.Half)
                for e in exact)
+
+
+def test_rational_fits_are_normalised_to_a_unit_constant_term():
+    rng = np.random.default_rng(16)
+    X = rng.uniform(0.1, 1, (2000, 1))
+    y = X[:, 0] / (1 - X[:, 0] / 3)
+    fit = fit_rational(X, y, "y")
+    assert fit.exact
+    den = dict(fit.denominator)
+    assert den[(0,)] == pytest.approx(1.0) and den[(1,)] == pytest.approx(-1 / 3)
+    assert dict(fit.numerator)[(1,)] == pytest.approx(1.0)

@@ -278,6 +278,12 @@ def _unscaled(target: str, P, Q, scale: np.ndarray) -> RationalFit:
     if len(Q) == 1 and not any(Q[0][0]):
         c0 = Q[0][1]
         P, Q = [(e, a / c0) for e, a in P], []
+    else:
+        # P/Q is defined up to a common factor: Q's constant term (else P's, else Q's first) becomes 1,
+        # so that the coefficients read as the law's (x/(1 - x/3), not 1.41x/(1.41 - 0.47x))
+        const = [a for e, a in Q if not any(e)] or [a for e, a in P if not any(e)] or [Q[0][1]]
+        c0 = const[0]
+        P, Q = [(e, a / c0) for e, a in P], [(e, a / c0) for e, a in Q]
     return RationalFit(target, P, Q, np.inf)
 
 
