@@ -94,3 +94,13 @@ def test_fit_shows_h_omega_over_two_pi_exactly(julia_worker, fast):
                                    binary_operators=BIN, snap_constants=False))
     off.fit(X, y, variable_names=["h", "omega"])
     assert off.sympy().atoms(sympy.Float)
+
+
+def test_a_zero_snapped_into_a_denominator_is_refused():
+    rng = np.random.default_rng(5)
+    X = rng.uniform(1, 5, (500, 1))
+    y = X[:, 0] / (X[:, 0] + 0.001)
+    snap = ConstantSnapper(X, y, None, ["x"], BIN, [])
+    # x / (x*0.0 + 0.001): the 0 candidate of the first constant makes a division by zero
+    out = snap([-1003, 1, PLUS, TIMES, 1, 0, 0], [0.0, 0.001], [0.1, 1.0])
+    assert out is None or not out.expr.has(sympy.zoo)

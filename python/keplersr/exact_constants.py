@@ -124,9 +124,14 @@ class ConstantSnapper:
         return float(np.mean(v)) if self.w is None else float(np.sum(self.w * v) / np.sum(self.w))
 
     def _rss(self, expr) -> float:
-        with np.errstate(all="ignore"):
-            r = CompiledExpression(expr, self.names)(self.X) - self.y
-            v = self._mean(r * r) * len(self.y)
+        if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):    # e.g. a 0 snapped into a denominator
+            return np.inf
+        try:
+            with np.errstate(all="ignore"):
+                r = CompiledExpression(expr, self.names)(self.X) - self.y
+                v = self._mean(r * r) * len(self.y)
+        except Exception:   # noqa: BLE001 - not evaluable: not equivalent
+            return np.inf
         return v if np.isfinite(v) else np.inf
 
     def _build(self, codes, constants, values) -> sympy.Expr:
