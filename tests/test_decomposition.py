@@ -306,3 +306,18 @@ def test_rational_fits_are_normalised_to_a_unit_constant_term():
     den = dict(fit.denominator)
     assert den[(0,)] == pytest.approx(1.0) and den[(1,)] == pytest.approx(-1 / 3)
     assert dict(fit.numerator)[(1,)] == pytest.approx(1.0)
+
+
+def test_laurent_polynomials_with_negative_powers_are_fitted():
+    # a sum of products in ratios that units write the other way up: 1/p3 + 1/(p1 p4) + 1/(p2 p5)
+    rng = np.random.default_rng(17)
+    X = rng.uniform(0.5, 3, (3000, 5))
+    y = 1 / X[:, 2] + 1 / (X[:, 0] * X[:, 3]) + 2 / (X[:, 1] * X[:, 4])
+    fit = fit_rational(X, y, "y")
+    assert fit is not None and fit.exact and fit.terms == 3 and not fit.denominator
+    tree, best = rational_candidates(X, y, OPS)[0]
+    assert np.allclose(evaluate(tree, X), y, rtol=1e-9)
+    # a zero in the data: no negative powers are tried
+    X0 = X.copy()
+    X0[0, 2] = 0.0
+    assert fit_rational(X0, np.where(X0[:, 2] == 0, 0.0, y), "y") is None

@@ -13,13 +13,18 @@ significantly (an F-test, with the residual of all columns as the noise
 scale). A fit is kept only when few terms remain and it describes y closely.
 The fits are candidates beside the leaf's sub-searches, never a verdict.
 
+When no exact ratio is found and no variable is 0 on the data, sparse
+Laurent polynomials are tried too (monomials with negative powers, no
+denominator): sums of products such as x1 y1 + x2 y2 + x3 y3 come out of
+units as 1/pi3 + 1/(pi1 pi4) + 1/(pi2 pi5).
+
 Layer: above :mod:`keplersr.decomposition.codes`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations_with_replacement
+from itertools import combinations_with_replacement, product
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -42,6 +47,10 @@ F_DROP = 12.0
 KEEP_ERROR = 0.02
 #: ... and it counts as exact (the leaf needs no search) below this one.
 EXACT_ERROR = 1e-7
+#: Laurent polynomials (y = sum of c x^e with negative e too, e.g. 1/a + b/c): columns at most, and
+#: the largest |exponent| of one variable.
+MAX_LAURENT_COLUMNS = 64
+LAURENT_POWER = 2
 #: The noise variance is never taken below (this * RMS(target))^2: rounding is no signal.
 ROUNDING = 1e-11
 
@@ -142,12 +151,28 @@ def _polynomial(terms, ops: OperatorIndex, variables: Sequence[Node]) -> Node:
 
 
 def _monomial(exps: Sequence[int], ops: OperatorIndex, variables: Sequence[Node]) -> Optional[Node]:
-    out = None
-    for v, e in zip(variables, exps):
-        if e:
+    """prod x^e; negative exponents (Laurent monomials) go to a denominator."""
+    def product(pairs):
+        out = None
+        for v, e in pairs:
             f = power(v, int(e), ops)
             out = f if out is None else ops.mul(out, f)
-    return out
+        return out
+
+    num = product((v, e) for v, e in zip(variables, exps) if e > 0)
+    den = product((v, -e) for v, e in zip(variables, exps) if e < 0)
+    if den is None:
+        return num
+    return ops.div(ops.const(1.0) if num is None else num, den)
+
+
+def _laurent_exponents(d: int, k: int) -> List[Tuple[int, ...]]:
+    """Exponent tuples in {-LAURENT_POWER..LAURENT_POWER}^d with sum of |e| <= k (Laurent monomials)."""
+    out = [tuple([0] * d)]
+    for e in product(range(-LAURENT_POWER, LAURENT_POWER + 1), repeat=d) if d <= 6 else ():
+        if 0 < sum(abs(x) for x in e) <= k:
+            out.append(tuple(e))
+    return sorted(out, key=lambda e: sum(abs(x) for x in e))
 
 
 def _exponents(d: int, degree: int) -> List[Tuple[int, ...]]:
@@ -261,6 +286,39 @@ def fit_rational(X: np.ndarray, y: np.ndarray, target: str = "y") -> Optional[Ra
         if np.isfinite(err) and err <= KEEP_ERROR and (best is None or err < best.relative_error):
             fit.relative_error = err
             _orient(fit, X)
+            if fit.exact:
+                _find_roots(fit, X)
+            best = fit
+            if fit.exact:
+                break
+    if (best is None or not best.exact) and np.all(X != 0):
+        best = _laurent_fit(target, X, y, Z, b, scale, best)
+    return best
+
+
+def _laurent_fit(target: str, X, y, Z, b, scale, best: Optional[RationalFit]) -> Optional[RationalFit]:
+    """The sparse Laurent polynomial fit of the target (no denominator), if closer than ``best``."""
+    d = X.shape[1]
+    for k in range(1, 2 * LAURENT_POWER * d + 1):
+        exps = _laurent_exponents(d, k)
+        if len(exps) > MAX_LAURENT_COLUMNS or k > 4:
+            break
+        with np.errstate(all="ignore"):
+            M = np.column_stack([np.prod(Z ** np.array(e, dtype=float), axis=1) for e in exps])
+        if not np.all(np.isfinite(M)):
+            return best
+        res = _eliminate(M, b, MAX_TERMS)
+        if res is None:
+            continue
+        cols, coef = res
+        P = [(exps[c], float(a) / float(np.prod(scale ** np.array(exps[c], dtype=float))))
+             for c, a in zip(cols, coef)]
+        fit = RationalFit(target, P, [], np.inf)
+        pred = _undo_values(fit, X)
+        with np.errstate(all="ignore"):
+            err = float(np.sqrt(np.mean((pred - y) ** 2)) / max(np.sqrt(np.mean(y * y)), 1e-300))
+        if np.isfinite(err) and err <= KEEP_ERROR and (best is None or err < best.relative_error):
+            fit.relative_error = err
             if fit.exact:
                 _find_roots(fit, X)
             best = fit
