@@ -136,7 +136,7 @@ def test_plan_composes_the_parts_of_a_sum_of_products():
     X = rng.uniform(1, 3, (4000, 4))
     y = 2 * X[:, 0] * X[:, 1] + 3 * X[:, 2] * X[:, 3]
     calls = []
-    dec = decompose(X, y, ["a", "b", "c", "d"], OPS, Settings(transforms=False, rational=False),
+    dec = decompose(X, y, ["a", "b", "c", "d"], OPS, Settings(transforms=False, polyfit=False),
                     _least_squares_solver(calls),
                     None, rng)
     assert dec.plan.kind == "additive" and len(dec.seeds) > 0
@@ -156,7 +156,7 @@ def test_plan_with_units_writes_groups_back_in_the_features():
     dims = [parse_units(u) for u in ("kg", "m/s", "m/s")]
     calls = []
     dec = decompose(X, y, ["m", "v", "u"], OPS, Settings(separability=False, symmetry=False, transforms=False,
-                                                        rational=False),
+                                                        polyfit=False),
                     _least_squares_solver(calls), None, rng, x_dims=dims, y_dim=parse_units("J"))
     assert dec.plan.kind == "units" and len(calls) == 1 and len(calls[0][0]) == 1
     best = min(np.max(np.abs(evaluate(from_codes(s["codes"], s["constants"], OPS), X) - y)) for s in dec.seeds)
@@ -200,7 +200,7 @@ def test_fit_decomposes_with_units_and_marks_the_origin(julia_worker, fast):
     # every ingredient off: no decomposition ran
     off = SymbolicRegressor(**dict(fast, niterations=2, random_state=0, deterministic=True, decompose_units=False,
                                    decompose_separability=False, decompose_symmetry=False,
-                                   decompose_rational=False))
+                                   decompose_polyfit=False))
     off.fit(X, y, X_units=["m^3 kg^-1 s^-2", "kg", "kg", "m"], y_units="N")
     assert off.decomposition_ is None and set(off.equations_["origin"]) == {"search"}
 
@@ -251,11 +251,11 @@ def test_an_exact_rational_leaf_needs_no_search():
     dims = [parse_units("m/s")] * 3
     dec = decompose(X, y, ["u", "v", "c"], OPS, Settings(), _least_squares_solver(calls), None, rng,
                     x_dims=dims, y_dim=parse_units("m/s"))
-    assert calls == [] and "rational fit" in str(dec)
+    assert calls == [] and "[fit: " in str(dec)
     best = min(np.max(np.abs(evaluate(from_codes(s["codes"], s["constants"], OPS), X) - y)) for s in dec.seeds)
     assert best < 1e-9
     # off: the leaf is searched
-    dec = decompose(X, y, ["u", "v", "c"], OPS, Settings(rational=False, separability=False, symmetry=False),
+    dec = decompose(X, y, ["u", "v", "c"], OPS, Settings(polyfit=False, separability=False, symmetry=False),
                     _least_squares_solver(calls), None, rng, x_dims=dims, y_dim=parse_units("m/s"))
     assert len(calls) >= 1
 
@@ -321,3 +321,22 @@ def test_laurent_polynomials_with_negative_powers_are_fitted():
     X0 = X.copy()
     X0[0, 2] = 0.0
     assert fit_rational(X0, np.where(X0[:, 2] == 0, 0.0, y), "y") is None
+
+
+def test_exponential_fits_of_gaussians_and_boltzmann_factors():
+    from keplersr.decomposition.exponential import exponential_candidates, fit_exponential
+
+    rng = np.random.default_rng(18)
+    t, s = rng.uniform(-2, 2, 3000), rng.uniform(1, 3, 3000)        # t = theta - theta1: of both signs
+    X = np.column_stack([t, s])
+    y = np.exp(-(t / s) ** 2 / 2) / (np.sqrt(2 * np.pi) * s)
+    fit = fit_exponential(X, y)
+    assert fit is not None and fit.exact and fit.powers == (0, -1)
+    tree, _ = exponential_candidates(X, y, OPS)[0]
+    assert np.allclose(evaluate(tree, X), y, rtol=1e-9)
+    E, T = rng.uniform(1, 3, 3000), rng.uniform(1, 3, 3000)
+    fit = fit_exponential(np.column_stack([E, T]), 3 * T**1.5 * np.exp(-E / T))
+    assert fit.exact and fit.powers == (0, sympy.Rational(3, 2)) and fit.coefficient == pytest.approx(3)
+    # not of the family, or no exp operator: nothing
+    assert fit_exponential(np.column_stack([E, T]), np.sin(E * T) + 2) is None
+    assert exponential_candidates(X, y, OperatorIndex(BIN, ["sin"])) == []

@@ -33,6 +33,7 @@ from .codes import Node, OperatorIndex, substitute, to_codes
 from .dimensional import reduce_dimensions
 from .separability import find_split
 from .surrogate import fit_surrogate
+from .exponential import exponential_candidates
 from .rational import rational_candidates
 from .symmetry import find_symmetry
 from .transforms import IDENTITY, TRANSFORMS
@@ -58,7 +59,7 @@ class Settings:
     separability: bool = True
     transforms: bool = True
     symmetry: bool = True
-    rational: bool = True
+    polyfit: bool = True
     max_depth: int = 3
 
 
@@ -88,7 +89,7 @@ class Step:
     children: List["Step"] = field(default_factory=list)
     compose: Optional[Callable[[List[List[Node]]], List[Node]]] = None
     candidates: List[Node] = field(default_factory=list)
-    rational: Optional[List] = None     # a leaf's sparse rational fits, (formula, fit), once tried
+    fits: Optional[List] = None         # a leaf's sparse least-squares fits, (formula, fit), once tried
 
     def leaves(self) -> List["Step"]:
         if self.kind == "leaf":
@@ -131,18 +132,18 @@ class _Planner:
         self.deadline = deadline
         self.notes = notes
 
-    def leaf(self, p: Problem, why: str = "", rational: Optional[List] = None) -> Step:
+    def leaf(self, p: Problem, why: str = "", fits: Optional[List] = None) -> Step:
         if p.d == 0:
             c = float(np.mean(p.y))
             return Step("constant", p, f"constant {c:.6g}", candidates=[self.ops.const(c)])
-        return Step("leaf", p, f"search f({_fmt(p.names)})" + (f" [{why}]" if why else ""), rational=rational)
+        return Step("leaf", p, f"search f({_fmt(p.names)})" + (f" [{why}]" if why else ""), fits=fits)
 
     def analyse(self, p: Problem, depth: int) -> Step:
-        if p.d >= 1 and self.s.rational:
-            # an exact sparse rational fit beats any split (the surrogate's tests can be fooled)
-            fits = rational_candidates(p.X, p.y, self.ops)
+        if p.d >= 1 and self.s.polyfit:
+            # an exact sparse fit beats any split (the surrogate's tests can be fooled)
+            fits = leaf_fits(p.X, p.y, self.ops)
             if fits and fits[0][1].exact:
-                return self.leaf(p, rational=fits)
+                return self.leaf(p, fits=fits)
         if p.d <= 1 or depth >= self.s.max_depth:
             return self.leaf(p)
         if not (self.s.separability or self.s.symmetry):
@@ -249,6 +250,17 @@ class _Planner:
                     [self.analyse(child, depth + 1)], compose)
 
 
+def leaf_fits(X: np.ndarray, y: np.ndarray, ops: OperatorIndex) -> List:
+    """The sparse least-squares fits of a problem, (formula, fit): ratios of polynomials and Laurent
+    polynomials (:mod:`.rational`), exponentials of Laurent polynomials (:mod:`.exponential`); exact
+    ones first, then by terms and error."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):          # small matrices: BLAS threads only contend with the search
+        fits = rational_candidates(X, y, ops) + exponential_candidates(X, y, ops)
+    return sorted(fits, key=lambda tf: (not tf[1].exact, tf[1].terms, tf[1].relative_error))
+
+
 def _leaf_transforms(y: np.ndarray, ops: OperatorIndex, settings: Settings) -> List:
     """The targets a leaf is searched for: y, and with ``settings.transforms`` 1/y and y^2 where they
     apply (1/(exp(x) - 1) and sqrt(1 + x^2) are hard as they are and simple after them)."""
@@ -266,7 +278,7 @@ def _release(step: Step) -> None:
     step.problem = None
     step.compose = None
     step.candidates = []
-    step.rational = None
+    step.fits = None
     for c in step.children:
         _release(c)
 
@@ -336,16 +348,15 @@ def decompose(X: np.ndarray, y: np.ndarray, names: Sequence[str], ops: OperatorI
     if plan is None:
         plan = planner.analyse(root_problem, 0)
     root_leaf = plan.kind == "leaf"
-    found = {}           # id(leaf) -> lists of formulas (rational fits, then one list per sub-search)
+    found = {}           # id(leaf) -> lists of formulas (least-squares fits, then one list per sub-search)
     jobs = []            # (leaf, transform): the leaf's data searched after the transform
     for leaf in plan.leaves():
-        if settings.rational:
-            fits = leaf.rational if leaf.rational is not None else rational_candidates(leaf.problem.X,
-                                                                                     leaf.problem.y, ops)
+        if settings.polyfit:
+            fits = leaf.fits if leaf.fits is not None else leaf_fits(leaf.problem.X, leaf.problem.y, ops)
             if fits:
                 found[id(leaf)] = [[tree for tree, _ in fits]]
                 best = fits[0][1]
-                leaf.description += f" [rational fit: {best.describe(leaf.problem.names)}]"
+                leaf.description += f" [fit: {best.describe(leaf.problem.names)}]"
                 if best.exact:
                     continue                            # an exact sparse fit: no search needed
         for t in _leaf_transforms(leaf.problem.y, ops, settings):

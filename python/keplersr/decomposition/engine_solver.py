@@ -27,8 +27,8 @@ def settings_from_params(params) -> Optional[Settings]:
     """The decomposition settings of validated parameters, or None when every ingredient is off."""
     s = Settings(units=params["decompose_units"], separability=params["decompose_separability"],
                  transforms=params["decompose_transforms"], symmetry=params["decompose_symmetry"],
-                 rational=params["decompose_rational"], max_depth=params["decomposition_depth"])
-    return s if (s.units or s.separability or s.symmetry or s.rational) and s.max_depth > 0 else None
+                 polyfit=params["decompose_polyfit"], max_depth=params["decomposition_depth"])
+    return s if (s.units or s.separability or s.symmetry or s.polyfit) and s.max_depth > 0 else None
 
 
 def _ordered_trees(records: List[dict], ops: OperatorIndex, model_selection: str) -> List[Node]:

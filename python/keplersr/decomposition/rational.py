@@ -31,7 +31,8 @@ import numpy as np
 
 from .codes import Node, OperatorIndex, power
 
-__all__ = ["RationalFit", "fit_rational", "rational_candidates", "EXACT_ERROR"]
+__all__ = ["RationalFit", "fit_rational", "rational_candidates", "eliminate", "laurent_exponents", "polynomial_tree",
+           "monomial_tree", "EXACT_ERROR", "KEEP_ERROR", "MAX_TERMS", "MAX_LAURENT_COLUMNS", "FIT_ROWS"]
 
 #: Columns of the linear system at most (monomials of P and of Q together); it sets the degree.
 MAX_COLUMNS = 40
@@ -118,22 +119,22 @@ class RationalFit:
     def tree(self, ops: OperatorIndex, variables: Sequence[Node]) -> Node:
         """The formula of y in ``variables``, with the search's operators (``KeyError`` if one is missing)."""
         target = next(t for t in _TARGETS if t.name == self.target)
-        top = _polynomial(self.numerator, ops, variables)
+        top = polynomial_tree(self.numerator, ops, variables)
         rooted = self.target in ("y^2", "1/y^2")
 
         def root(poly, how):
             if how is None:
                 return ops.un("sqrt", poly)
             if how[0] == "square":
-                return _polynomial(how[1], ops, variables)
-            return ops.mul(_monomial(how[1], ops, variables), ops.un("sqrt", _polynomial(how[2], ops, variables)))
+                return polynomial_tree(how[1], ops, variables)
+            return ops.mul(monomial_tree(how[1], ops, variables), ops.un("sqrt", polynomial_tree(how[2], ops, variables)))
 
         if not self.denominator:
             if rooted and self.roots[0] is not None:
                 r = root(top, self.roots[0])
                 return r if self.target == "y^2" else ops.div(ops.const(1.0), r)
             return target.undo(top, ops)
-        bottom = _polynomial(self.denominator, ops, variables)
+        bottom = polynomial_tree(self.denominator, ops, variables)
         if self.positive_parts and rooted:
             # as a physicist writes it: c/sqrt(1 - v^2/c^2), not sqrt(1/(1 - v^2/c^2))*Abs(c)
             root_p, root_q = root(top, self.roots[0]), root(bottom, self.roots[1])
@@ -141,16 +142,16 @@ class RationalFit:
         return target.undo(ops.div(top, bottom), ops)
 
 
-def _polynomial(terms, ops: OperatorIndex, variables: Sequence[Node]) -> Node:
+def polynomial_tree(terms, ops: OperatorIndex, variables: Sequence[Node]) -> Node:
     out = None
     for exps, coef in terms:
-        m = _monomial(exps, ops, variables)
+        m = monomial_tree(exps, ops, variables)
         term = ops.const(coef) if m is None else ops.mul(ops.const(coef), m)
         out = term if out is None else ops.add(out, term)
     return out
 
 
-def _monomial(exps: Sequence[int], ops: OperatorIndex, variables: Sequence[Node]) -> Optional[Node]:
+def monomial_tree(exps: Sequence[int], ops: OperatorIndex, variables: Sequence[Node]) -> Optional[Node]:
     """prod x^e; negative exponents (Laurent monomials) go to a denominator."""
     def product(pairs):
         out = None
@@ -166,7 +167,7 @@ def _monomial(exps: Sequence[int], ops: OperatorIndex, variables: Sequence[Node]
     return ops.div(ops.const(1.0) if num is None else num, den)
 
 
-def _laurent_exponents(d: int, k: int) -> List[Tuple[int, ...]]:
+def laurent_exponents(d: int, k: int) -> List[Tuple[int, ...]]:
     """Exponent tuples in {-LAURENT_POWER..LAURENT_POWER}^d with sum of |e| <= k (Laurent monomials)."""
     out = [tuple([0] * d)]
     for e in product(range(-LAURENT_POWER, LAURENT_POWER + 1), repeat=d) if d <= 6 else ():
@@ -194,7 +195,7 @@ def _degree(d: int) -> int:
     return deg
 
 
-def _eliminate(A: np.ndarray, b: np.ndarray, max_terms: int) -> Optional[Tuple[List[int], np.ndarray]]:
+def eliminate(A: np.ndarray, b: np.ndarray, max_terms: int) -> Optional[Tuple[List[int], np.ndarray]]:
     """Backward elimination: the columns of ``A`` kept, and their coefficients, for ``b ~ A c``."""
     norms = np.linalg.norm(A, axis=0)
     usable = norms > 0
@@ -243,7 +244,7 @@ def _fit_degree(Z: np.ndarray, b: np.ndarray, exps):
     m = len(exps)
     fixed = m + int(np.argmax(np.abs(v[m:])))           # the Q monomial whose coefficient is set to 1
     others = [j for j in range(2 * m) if j != fixed]
-    res = _eliminate(H[:, others], -H[:, fixed], MAX_TERMS - 1)     # -H[:, fixed] = b * q_fixed
+    res = eliminate(H[:, others], -H[:, fixed], MAX_TERMS - 1)     # -H[:, fixed] = b * q_fixed
     if res is None:
         return None
     cols, coef = res
@@ -300,14 +301,14 @@ def _laurent_fit(target: str, X, y, Z, b, scale, best: Optional[RationalFit]) ->
     """The sparse Laurent polynomial fit of the target (no denominator), if closer than ``best``."""
     d = X.shape[1]
     for k in range(1, 2 * LAURENT_POWER * d + 1):
-        exps = _laurent_exponents(d, k)
+        exps = laurent_exponents(d, k)
         if len(exps) > MAX_LAURENT_COLUMNS or k > 4:
             break
         with np.errstate(all="ignore"):
             M = np.column_stack([np.prod(Z ** np.array(e, dtype=float), axis=1) for e in exps])
         if not np.all(np.isfinite(M)):
             return best
-        res = _eliminate(M, b, MAX_TERMS)
+        res = eliminate(M, b, MAX_TERMS)
         if res is None:
             continue
         cols, coef = res
@@ -373,7 +374,7 @@ def _square_root_terms(terms, X: np.ndarray) -> Optional[list]:
     Z = X[rows] / scale
     M = np.column_stack([np.prod(Z ** np.array(e), axis=1) for e in exps])
     target = np.sqrt(P)
-    res = _eliminate(M, target[rows], MAX_TERMS)
+    res = eliminate(M, target[rows], MAX_TERMS)
     if res is None:
         return None
     cols, coef = res

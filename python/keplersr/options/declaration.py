@@ -277,10 +277,11 @@ OPTIONS: Tuple[Option, ...] = (
     _o("decompose_symmetry", True, "bool", "decomposition",
        "test the surrogate for f depending on two variables only through x_i − x_j, x_i + x_j, x_i / x_j "
        "or x_i · x_j, and search with that combination as one variable", engine=None),
-    _o("decompose_rational", True, "bool", "decomposition",
-       "fit each sub-problem (and y itself when nothing splits) as a sparse ratio of polynomials P(x)/Q(x) "
-       "or a sparse polynomial with negative powers, also after y -> 1/y, y², 1/y², √y, by linear least "
-       "squares; a fit with few terms is a candidate, and an exact one replaces the sub-problem's search",
+    _o("decompose_polyfit", True, "bool", "decomposition",
+       "AI Feynman's polynomial fit, generalised: fit each sub-problem (and y itself when nothing splits) "
+       "by linear least squares as a sparse ratio of polynomials P(x)/Q(x) (also after y -> 1/y, y², "
+       "1/y², √y), a sparse polynomial with negative powers, or a power law times the exponential of one; "
+       "a fit with few terms is a candidate, and an exact one replaces the sub-problem's search and split",
        engine=None),
     _o("decomposition_depth", 3, "int", "decomposition",
        "decomposition steps applied one inside the other at most (0: no decomposition)", low=0, engine=None),
