@@ -21,7 +21,7 @@ import numpy as np
 
 from .codes import Node, OperatorIndex, monomial
 from .rational import (EXACT_ERROR, FIT_ROWS, KEEP_ERROR, MAX_LAURENT_COLUMNS, MAX_TERMS, eliminate,
-                       laurent_exponents, polynomial_tree)
+                       laurent_exponents, polynomial_tree, relative_error)
 
 __all__ = ["ExponentialFit", "fit_exponential", "exponential_candidates"]
 
@@ -101,9 +101,8 @@ def fit_exponential(X: np.ndarray, y: np.ndarray) -> Optional[ExponentialFit]:
         fit = _assemble(res, exps, [j for j in range(d) if positive[j]], d, scale, sign)
         if fit is None:
             continue
-        with np.errstate(all="ignore"):
-            err = float(np.sqrt(np.mean((fit.values(X) - y) ** 2)) / max(np.sqrt(np.mean(y * y)), 1e-300))
-        if np.isfinite(err) and err <= KEEP_ERROR and fit.terms <= MAX_TERMS and \
+        err = relative_error(fit.values(X), y)
+        if err <= KEEP_ERROR and fit.terms <= MAX_TERMS and \
                 (best is None or err < best.relative_error):
             fit.relative_error = err
             best = fit

@@ -32,7 +32,7 @@ import numpy as np
 from .codes import Node, OperatorIndex, power
 
 __all__ = ["RationalFit", "fit_rational", "rational_candidates", "eliminate", "laurent_exponents", "polynomial_tree",
-           "monomial_tree", "EXACT_ERROR", "KEEP_ERROR", "MAX_TERMS", "MAX_LAURENT_COLUMNS", "FIT_ROWS"]
+           "monomial_tree", "relative_error", "EXACT_ERROR", "KEEP_ERROR", "MAX_TERMS", "MAX_LAURENT_COLUMNS", "FIT_ROWS"]
 
 #: Columns of the linear system at most (monomials of P and of Q together); it sets the degree.
 MAX_COLUMNS = 40
@@ -255,6 +255,13 @@ def _fit_degree(Z: np.ndarray, b: np.ndarray, exps):
     return (P, Q) if P else None
 
 
+def relative_error(pred: np.ndarray, y: np.ndarray) -> float:
+    """RMS(pred - y) / RMS(y); inf when not finite."""
+    with np.errstate(all="ignore"):
+        err = float(np.sqrt(np.mean((pred - y) ** 2)) / max(np.sqrt(np.mean(y * y)), 1e-300))
+    return err if np.isfinite(err) else np.inf
+
+
 def fit_rational(X: np.ndarray, y: np.ndarray, target: str = "y") -> Optional[RationalFit]:
     """The sparse rational fit of ``target(y)`` on ``X``, or None (too many terms, or not close)."""
     t = next(tt for tt in _TARGETS if tt.name == target)
@@ -282,9 +289,8 @@ def fit_rational(X: np.ndarray, y: np.ndarray, target: str = "y") -> Optional[Ra
             continue
         fit = _unscaled(target, *found, scale)
         pred = _undo_values(fit, X)
-        with np.errstate(all="ignore"):
-            err = float(np.sqrt(np.mean((pred - y) ** 2)) / max(np.sqrt(np.mean(y * y)), 1e-300))
-        if np.isfinite(err) and err <= KEEP_ERROR and (best is None or err < best.relative_error):
+        err = relative_error(pred, y)
+        if err <= KEEP_ERROR and (best is None or err < best.relative_error):
             fit.relative_error = err
             _orient(fit, X)
             if fit.exact:
@@ -316,9 +322,8 @@ def _laurent_fit(target: str, X, y, Z, b, scale, best: Optional[RationalFit]) ->
              for c, a in zip(cols, coef)]
         fit = RationalFit(target, P, [], np.inf)
         pred = _undo_values(fit, X)
-        with np.errstate(all="ignore"):
-            err = float(np.sqrt(np.mean((pred - y) ** 2)) / max(np.sqrt(np.mean(y * y)), 1e-300))
-        if np.isfinite(err) and err <= KEEP_ERROR and (best is None or err < best.relative_error):
+        err = relative_error(pred, y)
+        if err <= KEEP_ERROR and (best is None or err < best.relative_error):
             fit.relative_error = err
             if fit.exact:
                 _find_roots(fit, X)
