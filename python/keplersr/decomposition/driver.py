@@ -8,6 +8,8 @@ The analysis turns the problem into a tree of smaller ones:
   data are the surrogate's values with the other part held at one row;
 - **symmetry** (:mod:`.symmetry`): f(x_i, x_j, ...) = g(x_i - x_j, ...) and
   the like (exact data with the combined column);
+- **sparse least-squares fits** of every problem first (:mod:`.rational`,
+  :mod:`.exponential`): an exact one makes it a leaf that needs no search;
 
 recursively, to ``max_depth`` steps. Each leaf is solved by the same engine
 (``solve``) with an equal share of the decomposition's time; the formulas of
@@ -31,10 +33,10 @@ import numpy as np
 
 from .codes import Node, OperatorIndex, substitute, to_codes
 from .dimensional import reduce_dimensions
-from .separability import find_split
-from .surrogate import fit_surrogate
 from .exponential import exponential_candidates
 from .rational import rational_candidates
+from .separability import find_split
+from .surrogate import fit_surrogate
 from .symmetry import find_symmetry
 from .transforms import IDENTITY, TRANSFORMS
 
@@ -139,11 +141,15 @@ class _Planner:
         return Step("leaf", p, f"search f({_fmt(p.names)})" + (f" [{why}]" if why else ""), fits=fits)
 
     def analyse(self, p: Problem, depth: int) -> Step:
-        if p.d >= 1 and self.s.polyfit:
-            # an exact sparse fit beats any split (the surrogate's tests can be fooled)
-            fits = leaf_fits(p.X, p.y, self.ops)
-            if fits and fits[0][1].exact:
-                return self.leaf(p, fits=fits)
+        fits = leaf_fits(p.X, p.y, self.ops) if p.d >= 1 and self.s.polyfit else None
+        if fits and fits[0][1].exact:
+            return self.leaf(p, fits=fits)     # an exact sparse fit beats any split (the tests can be fooled)
+        step = self._split(p, depth)
+        if step.kind == "leaf" and step.problem is p:
+            step.fits = fits                   # tried once: decompose() reuses them
+        return step
+
+    def _split(self, p: Problem, depth: int) -> Step:
         if p.d <= 1 or depth >= self.s.max_depth:
             return self.leaf(p)
         if not (self.s.separability or self.s.symmetry):
