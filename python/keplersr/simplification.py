@@ -138,10 +138,12 @@ def integer_floats(expr) -> sympy.Expr:
         repl = {}
         for f in expr.atoms(sympy.Float):
             v = float(f)
-            n = np.round(v) if np.isfinite(v) else 0.0
+            if not (np.isfinite(v) and abs(v) < _MAX_INTEGER):
+                continue
+            n = np.round(v)
             # a float near zero is not snapped: whether it is negligible depends on the data (step 2)
-            if np.isfinite(v) and abs(v) < _MAX_INTEGER and (v == n or (n != 0 and abs(v - n) <= INTEGER_RTOL * abs(n))):
-                repl[f] = sympy.Integer(int(np.round(v)))
+            if v == n or (n != 0 and abs(v - n) <= INTEGER_RTOL * abs(n)):
+                repl[f] = sympy.Integer(int(n))
         if not repl:
             break
         expr = expr.xreplace(repl)

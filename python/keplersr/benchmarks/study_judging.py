@@ -38,17 +38,15 @@ def predict_formula(expr: sympy.Expr, X: pd.DataFrame) -> np.ndarray:
 class _JudgeCache:
     """Memoises SRBench verdicts per formula for one equation."""
 
-    def __init__(self, eq: FeynmanEquation, timeout: float, positive: bool = False):
+    def __init__(self, eq: FeynmanEquation, timeout: float):
         self.eq = eq
         self.timeout = timeout
-        self.positive = positive
         self.cache: Dict[str, object] = {}
 
     def __call__(self, expr: sympy.Expr):
         key = sympy.srepr(expr)
         if key not in self.cache:
-            self.cache[key] = judge(self.eq.expr, expr, timeout=self.timeout, domains=self.eq.ranges,
-                                    positive=self.positive)
+            self.cache[key] = judge(self.eq.expr, expr, timeout=self.timeout, domains=self.eq.ranges)
         return self.cache[key]
 
 

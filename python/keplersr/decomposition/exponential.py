@@ -20,8 +20,9 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from .codes import Node, OperatorIndex, monomial
-from .rational import (EXACT_ERROR, FIT_ROWS, KEEP_ERROR, MAX_LAURENT_COLUMNS, MAX_TERMS, eliminate,
-                       laurent_exponents, polynomial_tree, relative_error)
+from .rational import (EXACT_ERROR, KEEP_ERROR, MAX_LAURENT_COLUMNS, MAX_TERMS, eliminate, laurent_exponents,
+                       monomial_columns, polynomial_tree, polynomial_values, relative_error, spread_rows,
+                       unscale_terms)
 
 __all__ = ["ExponentialFit", "fit_exponential", "exponential_candidates"]
 
@@ -48,11 +49,8 @@ class ExponentialFit:
 
     def values(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            L = np.zeros(len(X))
-            for e, a in self.exponent:
-                L += a * np.prod(X ** np.array(e, dtype=float), axis=1)
             P = np.prod(X ** np.array([float(p) for p in self.powers]), axis=1)
-            return self.coefficient * P * np.exp(L)
+            return self.coefficient * P * np.exp(polynomial_values(self.exponent, X))
 
     def describe(self, names: Sequence[str]) -> str:
         power = "*".join(f"{n}^{p}" for n, p in zip(names, self.powers) if p)
@@ -82,7 +80,7 @@ def fit_exponential(X: np.ndarray, y: np.ndarray) -> Optional[ExponentialFit]:
     # negative exponent in L
     positive = np.all(X > 0, axis=0)
     sign = float(np.sign(y[0]))
-    rows = np.unique(np.linspace(0, n - 1, min(n, FIT_ROWS)).astype(int))
+    rows = spread_rows(n)
     scale = np.max(np.abs(X), axis=0)
     if np.any(scale == 0):
         return None
@@ -94,7 +92,7 @@ def fit_exponential(X: np.ndarray, y: np.ndarray) -> Optional[ExponentialFit]:
         exps = [e for e in laurent_exponents(d, k) if all(positive[j] or e[j] >= 0 for j in range(d))]
         if len(exps) + len(logs) > MAX_LAURENT_COLUMNS or k > 4:
             break
-        M = np.column_stack([np.prod(Z ** np.array(e, dtype=float), axis=1) for e in exps] + logs)
+        M = np.column_stack([monomial_columns(Z, exps)] + logs)
         res = eliminate(M, b, MAX_TERMS + len(logs))
         if res is None:
             continue
@@ -127,12 +125,12 @@ def _assemble(res, exps, log_vars: List[int], d: int, scale: np.ndarray, sign: f
         elif not any(exps[c]):
             const += float(a)
         else:
-            terms.append((exps[c], float(a) / float(np.prod(scale ** np.array(exps[c], dtype=float)))))
+            terms.append((exps[c], a))
     if not terms:
         return None                                          # a power law: the rational fits cover it
     # back to the unscaled variables: log(x/s) = log x - log s
     const -= float(sum(float(p) * np.log(s) for p, s in zip(powers, scale)))
-    return ExponentialFit(sign * float(np.exp(const)), tuple(powers), terms, np.inf)
+    return ExponentialFit(sign * float(np.exp(const)), tuple(powers), unscale_terms(terms, scale), np.inf)
 
 
 def exponential_candidates(X: np.ndarray, y: np.ndarray, ops: OperatorIndex) -> List[Tuple[Node, ExponentialFit]]:

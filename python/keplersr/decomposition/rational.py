@@ -32,7 +32,8 @@ import numpy as np
 from .codes import Node, OperatorIndex, power
 
 __all__ = ["RationalFit", "fit_rational", "rational_candidates", "eliminate", "laurent_exponents", "polynomial_tree",
-           "monomial_tree", "relative_error", "EXACT_ERROR", "KEEP_ERROR", "MAX_TERMS", "MAX_LAURENT_COLUMNS", "FIT_ROWS"]
+           "monomial_tree", "relative_error", "spread_rows", "monomial_columns", "unscale_terms", "polynomial_values",
+           "EXACT_ERROR", "KEEP_ERROR", "MAX_TERMS", "MAX_LAURENT_COLUMNS"]
 
 #: Columns of the linear system at most (monomials of P and of Q together); it sets the degree.
 MAX_COLUMNS = 40
@@ -62,8 +63,9 @@ class _Target:
 
     name: str
     forward: Callable[[np.ndarray], np.ndarray]
+    inverse: Callable[[np.ndarray], np.ndarray]       # y from target values
     applies: Callable[[np.ndarray], bool]
-    undo: Callable[[Node, OperatorIndex], Node]
+    undo: Callable[[Node, OperatorIndex], Node]       # a formula of y from one of the target
 
 
 def _positive(y: np.ndarray) -> bool:
@@ -75,12 +77,17 @@ def _nonzero(y: np.ndarray) -> bool:
 
 
 _TARGETS: Tuple[_Target, ...] = (
-    _Target("y", lambda y: y, lambda y: True, lambda g, ops: g),
-    _Target("1/y", lambda y: 1.0 / y, _nonzero, lambda g, ops: ops.div(ops.const(1.0), g)),
-    _Target("y^2", lambda y: y * y, _positive, lambda g, ops: ops.un("sqrt", g)),
-    _Target("1/y^2", lambda y: 1.0 / (y * y), _positive, lambda g, ops: ops.div(ops.const(1.0), ops.un("sqrt", g))),
-    _Target("sqrt(y)", lambda y: np.sqrt(np.abs(y)), _positive, lambda g, ops: ops.square(g)),
+    _Target("y", lambda y: y, lambda v: v, lambda y: True, lambda g, ops: g),
+    _Target("1/y", lambda y: 1.0 / y, lambda v: 1.0 / v, _nonzero, lambda g, ops: ops.div(ops.const(1.0), g)),
+    _Target("y^2", lambda y: y * y, np.sqrt, _positive, lambda g, ops: ops.un("sqrt", g)),
+    _Target("1/y^2", lambda y: 1.0 / (y * y), lambda v: 1.0 / np.sqrt(v), _positive,
+            lambda g, ops: ops.div(ops.const(1.0), ops.un("sqrt", g))),
+    _Target("sqrt(y)", lambda y: np.sqrt(np.abs(y)), lambda v: v * v, _positive, lambda g, ops: ops.square(g)),
 )
+
+
+def _target(name: str) -> _Target:
+    return next(t for t in _TARGETS if t.name == name)
 
 
 @dataclass
@@ -118,7 +125,7 @@ class RationalFit:
 
     def tree(self, ops: OperatorIndex, variables: Sequence[Node]) -> Node:
         """The formula of y in ``variables``, with the search's operators (``KeyError`` if one is missing)."""
-        target = next(t for t in _TARGETS if t.name == self.target)
+        target = _target(self.target)
         top = polynomial_tree(self.numerator, ops, variables)
         rooted = self.target in ("y^2", "1/y^2")
 
@@ -235,8 +242,7 @@ def eliminate(A: np.ndarray, b: np.ndarray, max_terms: int) -> Optional[Tuple[Li
 
 def _fit_degree(Z: np.ndarray, b: np.ndarray, exps):
     """P and Q over the monomials ``exps`` of the scaled variables ``Z`` for target values ``b``, or None."""
-    with np.errstate(all="ignore"):
-        M = np.column_stack([np.prod(Z ** np.array(e), axis=1) for e in exps])
+    M = monomial_columns(Z, exps)
     # y Q = P with Q's monomials beside P's: the homogeneous system [P | -y Q] v = 0
     H = np.hstack([M, -b[:, None] * M])
     Hn = H / np.maximum(np.linalg.norm(H, axis=0), 1e-300)
@@ -264,7 +270,7 @@ def relative_error(pred: np.ndarray, y: np.ndarray) -> float:
 
 def fit_rational(X: np.ndarray, y: np.ndarray, target: str = "y") -> Optional[RationalFit]:
     """The sparse rational fit of ``target(y)`` on ``X``, or None (too many terms, or not close)."""
-    t = next(tt for tt in _TARGETS if tt.name == target)
+    t = _target(target)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     if X.ndim != 2 or X.shape[1] == 0 or len(y) < 20 or not t.applies(y):
@@ -274,7 +280,7 @@ def fit_rational(X: np.ndarray, y: np.ndarray, target: str = "y") -> Optional[Ra
     if not np.all(np.isfinite(ty)) or not np.all(np.isfinite(X)):
         return None
     n, d = X.shape
-    rows = np.unique(np.linspace(0, n - 1, min(n, FIT_ROWS)).astype(int))
+    rows = spread_rows(n)
     scale = np.max(np.abs(X), axis=0)
     if np.any(scale == 0):
         return None
@@ -310,16 +316,14 @@ def _laurent_fit(target: str, X, y, Z, b, scale, best: Optional[RationalFit]) ->
         exps = laurent_exponents(d, k)
         if len(exps) > MAX_LAURENT_COLUMNS or k > 4:
             break
-        with np.errstate(all="ignore"):
-            M = np.column_stack([np.prod(Z ** np.array(e, dtype=float), axis=1) for e in exps])
+        M = monomial_columns(Z, exps)
         if not np.all(np.isfinite(M)):
             return best
         res = eliminate(M, b, MAX_TERMS)
         if res is None:
             continue
         cols, coef = res
-        P = [(exps[c], float(a) / float(np.prod(scale ** np.array(exps[c], dtype=float))))
-             for c, a in zip(cols, coef)]
+        P = unscale_terms([(exps[c], a) for c, a in zip(cols, coef)], scale)
         fit = RationalFit(target, P, [], np.inf)
         pred = _undo_values(fit, X)
         err = relative_error(pred, y)
@@ -335,10 +339,7 @@ def _laurent_fit(target: str, X, y, Z, b, scale, best: Optional[RationalFit]) ->
 
 def _unscaled(target: str, P, Q, scale: np.ndarray) -> RationalFit:
     """The fit in the unscaled variables (x^e / scale^e), a polynomial when Q is a constant."""
-    def unscale(terms):
-        return [(e, a / float(np.prod(scale ** np.array(e)))) for e, a in terms]
-
-    P, Q = unscale(P), unscale(Q)
+    P, Q = unscale_terms(P, scale), unscale_terms(Q, scale)
     if len(Q) == 1 and not any(Q[0][0]):
         c0 = Q[0][1]
         P, Q = [(e, a / c0) for e, a in P], []
@@ -356,7 +357,7 @@ def _orient(fit: RationalFit, X: np.ndarray) -> None:
     if not fit.denominator:
         return
     with np.errstate(all="ignore"):
-        P, Q = _poly_values(fit.numerator, X), _poly_values(fit.denominator, X)
+        P, Q = polynomial_values(fit.numerator, X), polynomial_values(fit.denominator, X)
     if np.all(P < 0) and np.all(Q < 0):
         fit.numerator = [(e, -a) for e, a in fit.numerator]
         fit.denominator = [(e, -a) for e, a in fit.denominator]
@@ -366,7 +367,7 @@ def _orient(fit: RationalFit, X: np.ndarray) -> None:
 
 def _square_root_terms(terms, X: np.ndarray) -> Optional[list]:
     """The polynomial R (positive on the rows) with R^2 = P, P the polynomial ``terms``, or None."""
-    P = _poly_values(terms, X)
+    P = polynomial_values(terms, X)
     if not np.all(P > 0) or len(terms) < 2:
         return None
     degree = max(sum(e) for e, _ in terms)
@@ -374,17 +375,15 @@ def _square_root_terms(terms, X: np.ndarray) -> Optional[list]:
         return None
     d = X.shape[1]
     exps = _exponents(d, degree // 2)
-    rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), FIT_ROWS)).astype(int))
+    rows = spread_rows(len(X))
     scale = np.max(np.abs(X), axis=0)
-    Z = X[rows] / scale
-    M = np.column_stack([np.prod(Z ** np.array(e), axis=1) for e in exps])
     target = np.sqrt(P)
-    res = eliminate(M, target[rows], MAX_TERMS)
+    res = eliminate(monomial_columns(X[rows] / scale, exps), target[rows], MAX_TERMS)
     if res is None:
         return None
     cols, coef = res
-    R = [(exps[c], float(a) / float(np.prod(scale ** np.array(exps[c])))) for c, a in zip(cols, coef)]
-    err = np.sqrt(np.mean((_poly_values(R, X) - target) ** 2) / np.mean(P))
+    R = unscale_terms([(exps[c], a) for c, a in zip(cols, coef)], scale)
+    err = np.sqrt(np.mean((polynomial_values(R, X) - target) ** 2) / np.mean(P))
     return R if err < EXACT_ERROR else None
 
 
@@ -411,20 +410,35 @@ def _find_roots(fit: RationalFit, X: np.ndarray) -> None:
         fit.roots = (_root_of(fit.numerator, X), _root_of(fit.denominator, X) if fit.denominator else None)
 
 
-def _poly_values(terms, X: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(X))
-    for e, a in terms:
-        out += a * np.prod(X ** np.array(e), axis=1)
-    return out
+def spread_rows(n: int) -> np.ndarray:
+    """At most ``FIT_ROWS`` evenly spread row indices of ``n`` rows (the rows a fit solves on)."""
+    return np.unique(np.linspace(0, n - 1, min(n, FIT_ROWS)).astype(int))
+
+
+def monomial_columns(Z: np.ndarray, exps) -> np.ndarray:
+    """One column per exponent tuple: prod_j Z[:, j] ** e_j (negative e allowed)."""
+    with np.errstate(all="ignore"):
+        return np.column_stack([np.prod(Z ** np.array(e, dtype=float), axis=1) for e in exps])
+
+
+def unscale_terms(terms, scale: np.ndarray) -> list:
+    """Terms fitted in the scaled variables x/scale, in the variables themselves: a x^e / scale^e."""
+    return [(e, float(a) / float(np.prod(scale ** np.array(e, dtype=float)))) for e, a in terms]
+
+
+def polynomial_values(terms, X: np.ndarray) -> np.ndarray:
+    """Values of the polynomial (exponents, coefficient) ``terms`` on the rows of ``X``."""
+    if not terms:
+        return np.zeros(len(X))
+    return monomial_columns(X, [e for e, _ in terms]) @ np.array([a for _, a in terms], dtype=float)
 
 
 def _undo_values(fit: RationalFit, X: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
-        r = _poly_values(fit.numerator, X)
+        r = polynomial_values(fit.numerator, X)
         if fit.denominator:
-            r = r / _poly_values(fit.denominator, X)
-        return {"y": lambda v: v, "1/y": lambda v: 1.0 / v, "y^2": lambda v: np.sqrt(v),
-                "1/y^2": lambda v: 1.0 / np.sqrt(v), "sqrt(y)": lambda v: v * v}[fit.target](r)
+            r = r / polynomial_values(fit.denominator, X)
+        return _target(fit.target).inverse(r)
 
 
 def rational_candidates(X: np.ndarray, y: np.ndarray, ops: OperatorIndex) -> List[Tuple[Node, RationalFit]]:
