@@ -28,9 +28,10 @@ physics-example: setup
 	$(PY) examples/wbf_cp_score.py
 	$(PY) examples/zh_d6_score.py
 
+# developer benchmarks (benchmarks/, not installed); each also runs alone: python -m benchmarks NAME
 bench: setup
-	$(VENV)/bin/keplersr bench eval
-	$(VENV)/bin/keplersr bench startup
+	$(PY) -m benchmarks eval
+	$(PY) -m benchmarks startup
 
 clean:
 	rm -rf $(VENV) build dist outputs

@@ -1,4 +1,4 @@
-"""`keplersr bench scaling` and `keplersr bench soak`: their pure parts (tables, front
+"""`python -m benchmarks scaling` and `python -m benchmarks soak`: their pure parts (tables, front
 comparison, RSS reading, memory growth) without Julia, and one quick scaling run
 (serial against two local worker processes) with Julia."""
 
@@ -12,10 +12,11 @@ import time
 import pandas as pd
 import pytest
 
-from keplersr.benchmarks.scaling_bench import (LAYOUTS, describe, format_table, front_difference,
+from benchmarks.scaling_bench import (LAYOUTS, describe, format_table, front_difference,
                                                fronts_identical, layout_params, measure, worker_threads)
-from keplersr.benchmarks.soak_bench import (format_rss_table, growth, julia_processes, read_rss_kb,
+from benchmarks.soak_bench import (format_rss_table, growth, julia_processes, read_rss_kb,
                                             total_mb, verdict)
+from benchmarks.__main__ import main as bench_main
 from keplersr.cli import main as cli_main
 
 
@@ -127,18 +128,24 @@ def test_growth_and_verdict():
     assert lines[1].split()[-1] == "-"
 
 
-def test_cli_lists_the_new_benches():
+def test_developer_benches_run_with_one_command_each():
     with pytest.raises(SystemExit):
-        cli_main(["bench", "nosuch"])
-    out = subprocess.run([sys.executable, "-m", "keplersr.cli", "bench", "scaling", "--help"],
-                         capture_output=True, text=True, env=dict(os.environ))
+        bench_main(["nosuch"])
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-m", "benchmarks", "scaling", "--help"],
+                         capture_output=True, text=True, env=dict(os.environ), cwd=root)
     assert out.returncode == 0 and "--layouts" in out.stdout
+
+
+def test_installed_cli_names_where_developer_benches_are():
+    with pytest.raises(SystemExit, match="python -m benchmarks scaling"):
+        cli_main(["bench", "scaling"])
 
 
 @pytest.mark.julia
 @pytest.mark.slow
 def test_bench_scaling_quick_serial_and_two_processes(capsys):
-    code = cli_main(["bench", "scaling", "--quick", "--layouts", "serial", "mp-2"])
+    code = bench_main(["scaling", "--quick", "--layouts", "serial", "mp-2"])
     out = capsys.readouterr().out
     assert code == 0, out
     table = out.split("\nsummary\n", 1)[1]

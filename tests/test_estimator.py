@@ -15,7 +15,7 @@ import pytest
 import sympy
 
 from keplersr import SymbolicRegressor
-from keplersr.benchmarks.srbench_judge import judge
+from keplersr.study.srbench_judge import judge
 
 
 def _same_formula(truth, expr, tol=1e-9):

@@ -1,11 +1,11 @@
-"""The pure parts of ``keplersr bench faults`` (the kills themselves run in the benchmark)."""
+"""The pure parts of ``python -m benchmarks faults`` (the kills themselves run in the benchmark)."""
 
 import os
 import subprocess
 import sys
 import time
 
-from keplersr.benchmarks.fault_bench import children, summarise_coordinator, summarise_workers
+from benchmarks.fault_bench import children, summarise_coordinator, summarise_workers
 
 
 def test_children_finds_a_child_process_and_not_a_finished_one():

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import sympy
 
-from keplersr.benchmarks import feynman_study, peers
-from keplersr.benchmarks.feynman_study import AIFEYNMAN_TIMES_S, run_study
-from keplersr.benchmarks.srbench_judge import JudgeTimeout, judge, r2_score, round_constants, run_with_timeout
+from keplersr.study import feynman_study, peers
+from keplersr.study.feynman_study import AIFEYNMAN_TIMES_S, run_study
+from keplersr.study.srbench_judge import JudgeTimeout, judge, r2_score, round_constants, run_with_timeout
 
 from keplersr.datasets.feynman import FEYNMAN_CSV as CSV
 from keplersr.datasets.feynman import FEYNMAN_UNITS as UNITS
@@ -425,7 +425,7 @@ def test_keplersr_through_the_study(tmp_path, julia_worker):
 
 
 def test_keplersr_options_reach_the_estimator_and_are_checked(tmp_path, monkeypatch, capsys):
-    from keplersr.benchmarks import feynman_study
+    from keplersr.study import feynman_study
 
     seen = []
 

@@ -180,8 +180,8 @@ def test_imports_are_resolved(tmp_path):
         "keplersr.datasets.kepler"}
     sub = tmp_path / "sub.py"
     sub.write_text("from .. import bridge\nfrom ..estimator import X\nfrom . import srbench_judge\n")
-    assert internal_imports("keplersr.benchmarks.fake", sub, modules) == {
-        "keplersr.bridge", "keplersr.estimator", "keplersr.benchmarks.srbench_judge"}
+    assert internal_imports("keplersr.study.fake", sub, modules) == {
+        "keplersr.bridge", "keplersr.estimator", "keplersr.study.srbench_judge"}
     init = tmp_path / "__init__.py"
     init.write_text("from .feynman import load_feynman_equations\n")
     assert internal_imports("keplersr.datasets", init, modules) == {"keplersr.datasets.feynman"}

@@ -1,4 +1,4 @@
-"""The loopback sshd used by the SSH-host tests and `keplersr bench scaling`: it starts,
+"""The loopback sshd used by the SSH-host tests and `python -m benchmarks scaling`: it starts,
 lets the client key log in, and leaves nothing behind. No Julia.
 
 In CI (`CI` set) a missing OpenSSH server is a failure, never a skip: `.ci/run`
@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from keplersr.benchmarks.loopback_sshd import (LoopbackSSHD, loopback_sshd, sshd_available,
+from benchmarks.loopback_sshd import (LoopbackSSHD, loopback_sshd, sshd_available,
                                                sshd_config)
 
 

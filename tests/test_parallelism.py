@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import keplersr
-from keplersr.benchmarks.fault_bench import children
+from benchmarks.fault_bench import children
 from keplersr.bridge import JuliaArgumentError, SearchIncompleteError, WorkerDiedError, get_worker
 from keplersr.julia_env import _cgroup_cpu_quota, available_cpus
 
@@ -181,7 +181,7 @@ def test_available_cpus_counts_the_cgroup_quota(tmp_path):
 
 
 def _sshd_or_skip():
-    from keplersr.benchmarks.loopback_sshd import sshd_available
+    from benchmarks.loopback_sshd import sshd_available
     if not sshd_available():
         if os.environ.get("CI"):
             pytest.fail("sshd is missing: .ci/run installs openssh-server")
@@ -191,7 +191,7 @@ def _sshd_or_skip():
 def test_hosts_over_ssh_give_the_same_front_and_an_unreachable_host_fails_fast(julia_worker, tmp_path,
                                                                                 monkeypatch):
     _sshd_or_skip()
-    from keplersr.benchmarks.loopback_sshd import loopback_sshd
+    from benchmarks.loopback_sshd import loopback_sshd
     from keplersr.bridge import JuliaError, shutdown_worker
     X, y = _data(seed=6)
     serial = _front(_model(tmp_path, parallelism="serial").fit(X, y))

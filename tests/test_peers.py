@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import sympy
 
-from keplersr.benchmarks import feynman_study, peers
-from keplersr.benchmarks.feynman_study import run_study
+from keplersr.study import feynman_study, peers
+from keplersr.study.feynman_study import run_study
 from keplersr.datasets.feynman import FEYNMAN_CSV as CSV
 
 
@@ -101,7 +101,7 @@ def test_pyoperon_model_string_converts_to_what_pyoperon_predicts():
     out = peers.run_method("pyoperon", est, X, y, 1, eq.symbols)
     assert out.selected is not None and out.front and all(f[1] is not None for f in out.front)
     assert out.selected.free_symbols <= set(eq.symbols.values())
-    from keplersr.benchmarks.study_judging import predict_formula
+    from keplersr.study.judging import predict_formula
 
     pred = predict_formula(out.selected, X)
     np.testing.assert_allclose(pred, out.predict(X), rtol=1e-4, atol=1e-4 * float(np.abs(y).max()))

@@ -1,11 +1,11 @@
-"""`keplersr bench search` runs (tiny mode) and prints its tables; its figures
+"""`python -m benchmarks search` runs (tiny mode) and prints its tables; its figures
 are not asserted, only that they are there and make sense."""
 
 import numpy as np
 import pytest
 
-from keplersr.benchmarks.search_bench import parse_result, summary, write_dataset
-from keplersr.cli import main as cli_main
+from benchmarks.search_bench import parse_result, summary, write_dataset
+from benchmarks.__main__ import main as bench_main
 
 
 def test_dataset_file_layout(tmp_path):
@@ -31,7 +31,7 @@ def test_result_lines_and_summary():
 @pytest.mark.julia
 @pytest.mark.slow
 def test_bench_search_tiny_mode(capsys):
-    assert cli_main(["bench", "search", "--tiny"]) == 0
+    assert bench_main(["search", "--tiny"]) == 0
     out = capsys.readouterr().out
     assert "cand/s" in out and "in eval" in out and "summary" in out
     lines = [ln.split() for ln in out.splitlines() if ln.strip() and ln.split()[0] in ("200", "3000")]

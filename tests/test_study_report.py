@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from keplersr.benchmarks import feynman_study
-from keplersr.benchmarks.study_report import plot_recovery, summary_table, write_markdown
+from keplersr.study import feynman_study
+from keplersr.study.report import plot_recovery, summary_table, write_markdown
 
 
 def _fake_results():

@@ -5,6 +5,7 @@ launcher."""
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -89,6 +90,17 @@ def test_real_engine_sources_are_all_counted():
                       if p.relative_to(root).parts[0] != "test")
     got = [p.relative_to(root).as_posix() for p in sysimage.engine_sources(root)]
     assert got == expected and "KeplerSR.jl" in got
+
+
+def test_key_covers_the_engine_only():
+    """Every source in the key is the module, the worker, the image's workload, or a file the
+    module includes: a developer script at the engine's root would change every user's key."""
+    from keplersr.julia_env import julia_project_dir
+    root = Path(julia_project_dir())
+    module = (root / "KeplerSR.jl").read_text()
+    included = set(re.findall(r'^include\("([^"]+)"\)', module, flags=re.M))
+    got = {p.relative_to(root).as_posix() for p in sysimage.engine_sources(root)}
+    assert got - included == {"KeplerSR.jl", "worker.jl", sysimage.WORKLOAD}
 
 
 def test_cache_key_depends_on_julia_executable(engine, tmp_path):

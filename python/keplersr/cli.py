@@ -1,4 +1,4 @@
-"""Command line: ``keplersr fit``, ``keplersr demo``, ``keplersr bench ...``."""
+"""Command line: ``keplersr fit``, ``keplersr demo``, ``keplersr bench feynman``."""
 
 from __future__ import annotations
 
@@ -96,20 +96,10 @@ def cmd_demo(args):
 
 
 def cmd_bench(args):
-    if args.what == "eval":
-        from .benchmarks.eval_bench import main as run
-    elif args.what == "startup":
-        from .benchmarks.startup_bench import main as run
-    elif args.what == "search":
-        from .benchmarks.search_bench import main as run
-    elif args.what == "scaling":
-        from .benchmarks.scaling_bench import main as run
-    elif args.what == "soak":
-        from .benchmarks.soak_bench import main as run
-    elif args.what == "faults":
-        from .benchmarks.fault_bench import main as run
-    else:
-        from .benchmarks.feynman_study import main as run
+    if args.what != "feynman":
+        raise SystemExit(f"keplersr bench: only 'feynman' is installed; the developer benchmark "
+                         f"{args.what!r} runs from a clone of the repository: python -m benchmarks {args.what}")
+    from .study.feynman_study import main as run
     return run(args.rest)
 
 
@@ -130,8 +120,10 @@ def main(argv=None):
     # score rule (biggest drop in log-loss per complexity) picks the law itself
     p.set_defaults(func=cmd_demo, verbosity=0, niterations=20, maxsize=12, binary_operators=["+", "-", "*", "/"],
                    unary_operators=["sqrt", "square", "cube"], model_selection="score")
-    p = sub.add_parser("bench", help="benchmarks: eval, search, scaling, soak, faults, startup, feynman")
-    p.add_argument("what", choices=["eval", "search", "scaling", "soak", "faults", "startup", "feynman"])
+    # the developer benchmarks (eval, search, scaling, ...) are not installed: `python -m benchmarks`
+    # from a clone runs them
+    p = sub.add_parser("bench", help="the Feynman comparison study: keplersr bench feynman --help")
+    p.add_argument("what", metavar="feynman")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)

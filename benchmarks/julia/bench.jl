@@ -9,7 +9,7 @@
 # next to the same loop over Base's libm function (with the safe functions'
 # domain checks), at `rows` rows (default 10,000).
 
-include(joinpath(@__DIR__, "KeplerSR.jl"))
+include(joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using .KeplerSR
 using Printf
 const K = KeplerSR

@@ -1,4 +1,4 @@
-"""``keplersr bench startup``: how long until a fit shows progress, and what a fit costs.
+"""``python -m benchmarks startup``: how long until a fit shows progress, and what a fit costs.
 
 Two measurements, each against its target:
 
@@ -86,8 +86,8 @@ def cold_run(use_sysimage: bool, rows: int = 100, iterations: int = 3, timeout: 
 def warm_runs(nfits: int = 5, rows: int = 100, iterations: int = 3) -> dict:
     """First fit plus ``nfits`` more in this process; overhead = fit() wall time - engine time."""
     import numpy as np
-    from .. import bridge
-    from ..estimator import SymbolicRegressor
+    from keplersr import bridge
+    from keplersr.estimator import SymbolicRegressor
 
     results = []
     original = bridge.JuliaWorker.fit
@@ -124,7 +124,7 @@ def _verdict(value: float, target: float) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="keplersr bench startup", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m benchmarks startup", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--fits", type=int, default=5, help="warm fits after the first (default 5)")
     p.add_argument("--rows", type=int, default=100)
@@ -135,7 +135,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv or [])
     if args.fits < 1:
         p.error("--fits must be >= 1")
-    from ..sysimage import find_sysimage, sysimage_disabled
+    from keplersr.sysimage import find_sysimage, sysimage_disabled
 
     image = None if sysimage_disabled() else find_sysimage()
     raw = {"sysimage": str(image) if image else None}

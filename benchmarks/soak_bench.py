@@ -1,4 +1,4 @@
-"""``keplersr bench soak``: does a long search hold its memory flat?
+"""``python -m benchmarks soak``: does a long search hold its memory flat?
 
 Runs one search on ``--rows`` rows (default 100,000, AI-Feynman I.16.6, seed
 1) for ``--minutes`` minutes (``timeout_in_seconds``; default 30, ``--quick``:
@@ -23,7 +23,7 @@ import os
 import threading
 import time
 
-from .loopback_sshd import descendants
+from benchmarks.loopback_sshd import descendants
 
 FLAT_PERCENT = 5.0
 MAX_TABLE_ROWS = 31
@@ -151,11 +151,11 @@ def format_rss_table(samples: list, roles: dict, max_rows: int = MAX_TABLE_ROWS,
 
 
 def main(argv=None):
-    from .. import SymbolicRegressor
-    from ..datasets.feynman import load_feynman_equations, sample, select
-    from .scaling_bench import SEARCH, ssh_environment
+    from keplersr import SymbolicRegressor
+    from keplersr.datasets.feynman import load_feynman_equations, sample, select
+    from benchmarks.scaling_bench import SEARCH, ssh_environment
 
-    p = argparse.ArgumentParser(prog="keplersr bench soak", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m benchmarks soak", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--minutes", type=float, default=30.0)
     p.add_argument("--rows", type=int, default=100_000)

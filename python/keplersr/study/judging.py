@@ -1,8 +1,8 @@
 """Judging one fit of the comparison study: the selected formula, the front, time, R^2, candidates/s.
 
-:func:`judge_outcome` turns a driver's :class:`keplersr.benchmarks.peers.Outcome`
+:func:`judge_outcome` turns a driver's :class:`keplersr.study.peers.Outcome`
 into the result columns of one (equation, method) row, with SRBench's rule
-(:func:`keplersr.benchmarks.srbench_judge.judge`) memoised per formula.
+(:func:`keplersr.study.srbench_judge.judge`) memoised per formula.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import sympy
 
-from keplersr.benchmarks.srbench_judge import judge, r2_score
+from keplersr.study.srbench_judge import judge, r2_score
 from keplersr.datasets.feynman import FeynmanEquation
 
 __all__ = ["judge_outcome", "predict_formula", "positive_domain", "recovered_on_positive_domain"]

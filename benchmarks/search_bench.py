@@ -1,7 +1,7 @@
-"""``keplersr bench search``: search throughput and where its time goes, by row count.
+"""``python -m benchmarks search``: search throughput and where its time goes, by row count.
 
 Samples one AI-Feynman equation (default I.34.27, seed 1) at several row
-counts and runs the engine's ``julia/bench_search.jl`` with each thread
+counts and runs ``benchmarks/julia/bench_search.jl`` with each thread
 count: for every (rows, batching mode) it prints the enumeration seeding's
 seconds, then a search without seeding (the evolution's rate), seeded and
 deterministic with a fixed number of iterations sized to take about
@@ -22,11 +22,13 @@ import tempfile
 
 import numpy as np
 
+BENCH_SEARCH_JL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "julia", "bench_search.jl")
+
 TINY = dict(rows=[200, 3000], threads=[1], seconds=1.0)
 
 
 def write_dataset(path: str, X: np.ndarray, y: np.ndarray) -> None:
-    """The file format ``julia/bench_search.jl`` reads: Int64 n, Int64 p, X column-major, y."""
+    """The file format ``benchmarks/julia/bench_search.jl`` reads: Int64 n, Int64 p, X column-major, y."""
     X = np.asarray(X, dtype=np.float64)
     with open(path, "wb") as f:
         np.array(X.shape, dtype=np.int64).tofile(f)
@@ -74,10 +76,10 @@ def summary(results: list) -> str:
 
 
 def main(argv=None):
-    from ..datasets.feynman import load_feynman_equations, sample, select
-    from ..julia_env import find_julia, julia_project_dir
+    from keplersr.datasets.feynman import load_feynman_equations, sample, select
+    from keplersr.julia_env import find_julia, julia_project_dir
 
-    p = argparse.ArgumentParser(prog="keplersr bench search", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m benchmarks search", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", nargs="+", type=int, default=[100, 1000, 10_000, 100_000])
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
@@ -108,7 +110,7 @@ def main(argv=None):
         for t in args.threads:
             print(f"== {t} thread(s) ==", flush=True)
             cmd = [julia, f"--project={jdir}", "--startup-file=no", "-O3", "-t", str(t),
-                   os.path.join(jdir, "bench_search.jl"), str(args.seconds), ",".join(args.batching),
+                   BENCH_SEARCH_JL, str(args.seconds), ",".join(args.batching),
                    str(args.batch_size), *files]
             with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
                 for line in proc.stdout:

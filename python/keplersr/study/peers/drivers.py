@@ -1,7 +1,7 @@
 """One driver per method: fit an estimator within the budget and report an :class:`Outcome`.
 
 A driver takes a fitted-on-demand estimator (the settings of the default ones:
-:mod:`keplersr.benchmarks.peers.factories`) and reads what the user gets:
+:mod:`keplersr.study.peers.factories`) and reads what the user gets:
 
 ``keplersr``
     Selected formula: ``model.sympy()``; front: ``equations_``; time to
@@ -9,7 +9,7 @@ A driver takes a fitted-on-demand estimator (the settings of the default ones:
     ``evals``.
 ``pyoperon``
     Selected formula: ``get_model_string(model_)`` parsed to sympy
-    (:func:`keplersr.benchmarks.peers.formulas.parse_operon_model`); front:
+    (:func:`keplersr.study.peers.formulas.parse_operon_model`); front:
     ``pareto_front_``. pyoperon reports no intermediate results: its time to
     recovery is the fit's wall time. Candidates: ``stats_["evaluation_count"]``
     when non-zero (it is zero for multi-objective runs), else
@@ -24,7 +24,7 @@ A driver takes a fitted-on-demand estimator (the settings of the default ones:
     the last generation's pace, would fall past the budget), so a run may end
     up to half a generation early or late. Selected formula (= its whole
     "front"): ``_program`` converted to sympy
-    (:func:`keplersr.benchmarks.peers.formulas.gplearn_to_sympy`); time to
+    (:func:`keplersr.study.peers.formulas.gplearn_to_sympy`); time to
     recovery from the per-generation best program; candidates =
     population_size x generations.
 """
@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import sympy
 
-from keplersr.benchmarks.peers.formulas import gplearn_to_sympy, parse_operon_model
+from keplersr.study.peers.formulas import gplearn_to_sympy, parse_operon_model
 
 __all__ = ["DRIVERS", "Outcome", "record_expr"]
 

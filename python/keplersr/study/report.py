@@ -1,7 +1,7 @@
 """The comparison study's report: the summary table, results.md and the recovery plot.
 
 Input is the study's results table (one row per equation and method, columns
-of :data:`keplersr.benchmarks.study_results.RESULT_COLUMNS`).
+of :data:`keplersr.study.results.RESULT_COLUMNS`).
 """
 
 from __future__ import annotations

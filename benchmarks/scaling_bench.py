@@ -1,4 +1,4 @@
-"""``keplersr bench scaling``: one fixed-work search under each parallel layout.
+"""``python -m benchmarks scaling``: one fixed-work search under each parallel layout.
 
 Samples one AI-Feynman equation (default I.16.6, seed 1) and runs the same
 deterministic search (``deterministic=True, random_state=0``, fixed
@@ -162,8 +162,8 @@ def ssh_environment(needed: bool):
     if not needed:
         yield None
         return
-    from ..bridge import shutdown_worker
-    from .loopback_sshd import loopback_sshd
+    from keplersr.bridge import shutdown_worker
+    from benchmarks.loopback_sshd import loopback_sshd
 
     old = os.environ.get(SSH_ENV)
     with loopback_sshd() as server:
@@ -181,8 +181,8 @@ def ssh_environment(needed: bool):
 
 def run_layout(name: str, X, y, search: dict, warmup: bool) -> dict:
     """Fit once with layout ``name`` (after a small warm-up fit if asked); the measurements and the front."""
-    from .. import SymbolicRegressor
-    from ..bridge import get_worker
+    from keplersr import SymbolicRegressor
+    from keplersr.bridge import get_worker
 
     params = dict(search, **layout_params(name))
     get_worker(threads=worker_threads(name))      # fit reuses it (multiprocessing asks for no thread count)
@@ -207,9 +207,9 @@ def compare_fronts(results: list, reference: str = "serial"):
 
 
 def main(argv=None):
-    from ..datasets.feynman import load_feynman_equations, sample, select
+    from keplersr.datasets.feynman import load_feynman_equations, sample, select
 
-    p = argparse.ArgumentParser(prog="keplersr bench scaling", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m benchmarks scaling", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=10_000)
     p.add_argument("--iterations", type=int, default=20, help="niterations of every search")

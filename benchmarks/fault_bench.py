@@ -1,4 +1,4 @@
-"""``keplersr bench faults``: kill -9 Julia processes at random moments and count what survives.
+"""``python -m benchmarks faults``: kill -9 Julia processes at random moments and count what survives.
 
 Two experiments, each repeated ``--runs`` times (default 20) on the same small
 search (10,000 rows by default would only slow it down; 2,000 rows, 4
@@ -58,7 +58,7 @@ def _data(rows: int, seed: int):
 
 
 def _model(**kw):
-    from .. import SymbolicRegressor
+    from keplersr import SymbolicRegressor
     base = dict(unary_operators=["sin", "cos", "exp"], populations=4, population_size=24,
                 ncycles_per_iteration=80, progress=False, verbosity=0)
     base.update(kw)
@@ -67,7 +67,7 @@ def _model(**kw):
 
 def worker_kill_run(k: int, args, out_dir: str) -> dict:
     """One fit with ``procs`` worker processes, one of them killed after a random delay."""
-    from ..bridge import get_worker
+    from keplersr.bridge import get_worker
     rng = random.Random(args.seed * 1000 + k)
     delay = rng.uniform(args.min_delay, args.max_delay)
     X, y = _data(args.rows, k)
@@ -108,8 +108,8 @@ def worker_kill_run(k: int, args, out_dir: str) -> dict:
 
 def coordinator_kill_run(k: int, args, out_dir: str) -> dict:
     """One checkpointing fit whose coordinating Julia process is killed, then resumed from its run directory."""
-    from .. import SymbolicRegressor
-    from ..bridge import get_worker
+    from keplersr import SymbolicRegressor
+    from keplersr.bridge import get_worker
     rng = random.Random(args.seed * 1000 + 500 + k)
     delay = rng.uniform(args.min_delay, args.max_delay)
     X, y = _data(args.rows, k)
@@ -179,7 +179,7 @@ def summarise_coordinator(rows: list, interval: float) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="keplersr bench faults", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks faults", description=__doc__.split("\n\n")[0])
     p.add_argument("--experiments", nargs="+", choices=("workers", "coordinator"),
                    default=["workers", "coordinator"])
     p.add_argument("--runs", type=int, default=20)

@@ -7,11 +7,11 @@ the package unless another table in that format is given):
    (:func:`keplersr.datasets.feynman.sample`, optional relative noise); every
    method gets exactly these rows;
 2. for each method (``keplersr``, ``pyoperon``, ``gplearn``; see
-   :mod:`keplersr.benchmarks.peers`), build its estimator with the same seed,
+   :mod:`keplersr.study.peers`), build its estimator with the same seed,
    operator set (mapped to the method's own names), wall-clock budget and
    thread count, and fit it through its own scikit-learn API;
 3. judge the **selected** formula (the one the user gets) with SRBench's rule
-   (:func:`keplersr.benchmarks.srbench_judge.judge`): column ``recovered``;
+   (:func:`keplersr.study.srbench_judge.judge`): column ``recovered``;
    and every formula of the final front: column ``on_front``;
 4. time to recovery (for recovered equations): the first progress snapshot
    (KeplerSR ``history_``) or generation (gplearn) that holds a recovered
@@ -19,7 +19,7 @@ the package unless another table in that format is given):
    between); column ``time_source`` says which;
 5. R^2 of the selected model on the held-out points (the estimator's own
    ``predict``), and candidates evaluated per second
-   (:mod:`keplersr.benchmarks.study_judging`).
+   (:mod:`keplersr.study.judging`).
 
 The methods run one after the other. Before the first equation, the Julia
 worker (KeplerSR, default factory) and gplearn's joblib workers are started
@@ -27,11 +27,11 @@ with a tiny fit, so no equation's budget pays for them.
 
 Rows (one per equation and method) are appended to ``out_dir/results.csv``
 after every fit (atomic rewrite; the table's columns, reading and writing:
-:mod:`keplersr.benchmarks.study_results`), so an interrupted study resumes where it
+:mod:`keplersr.study.results`), so an interrupted study resumes where it
 stopped: (equation, method) pairs already present with ``status == "ok"`` are
 skipped, failed ones are retried. ``results.md`` (one summary table, then the
 per-equation table) and ``recovery_rate_vs_budget.png`` (one line per method)
-are rewritten at the end (:mod:`keplersr.benchmarks.study_report`). The column
+are rewritten at the end (:mod:`keplersr.study.report`). The column
 ``aifeynman_time_s`` holds the solve times the AI Feynman paper (Udrescu &
 Tegmark 2020, Table 4) reports for the equations it lists.
 
@@ -39,8 +39,8 @@ Estimator factories
 -------------------
 ``estimator_factory`` is one callable for every method or a dict ``method ->
 callable`` (methods not in the dict use the defaults:
-:func:`default_estimator_factory`, :func:`keplersr.benchmarks.peers.pyoperon_factory`,
-:func:`~keplersr.benchmarks.peers.gplearn_factory`). A factory is called with
+:func:`default_estimator_factory`, :func:`keplersr.study.peers.pyoperon_factory`,
+:func:`~keplersr.study.peers.gplearn_factory`). A factory is called with
 the keyword arguments it accepts among ``method, equation, budget_seconds,
 seed, threads, binary_operators, unary_operators`` (operators in the method's
 terms are built by the default factories). It returns an unfitted estimator
@@ -66,11 +66,11 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from keplersr.benchmarks import peers
-from keplersr.benchmarks.peers import METHODS, MissingPeerError, available_threads, operator_plan
-from keplersr.benchmarks.study_judging import judge_outcome, recovered_on_positive_domain
-from keplersr.benchmarks.study_report import plot_recovery, summary_table, write_markdown
-from keplersr.benchmarks.study_results import (
+from keplersr.study import peers
+from keplersr.study.peers import METHODS, MissingPeerError, available_threads, operator_plan
+from keplersr.study.judging import judge_outcome, recovered_on_positive_domain
+from keplersr.study.report import plot_recovery, summary_table, write_markdown
+from keplersr.study.results import (
     AIFEYNMAN_TIMES_S,
     RESULT_COLUMNS,
     base_row,
@@ -250,7 +250,7 @@ def run_study(
     effect; checked before anything runs).
     ``methods``: any of :data:`METHODS` (a list or a comma-separated string;
     default ``["keplersr"]``; the CLI's default is all three). A requested
-    peer that is not installed raises :class:`~keplersr.benchmarks.peers.MissingPeerError`
+    peer that is not installed raises :class:`~keplersr.study.peers.MissingPeerError`
     (unless a factory for it is given). ``threads``: threads per fit
     (default: the CPUs available to this process). Operators: KeplerSR names
     (default :data:`DEFAULT_BINARY_OPERATORS`, :data:`DEFAULT_UNARY_OPERATORS`).

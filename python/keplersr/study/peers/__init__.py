@@ -42,11 +42,11 @@ import numpy as np
 import pandas as pd
 import sympy
 
-from keplersr.benchmarks.peers.drivers import DRIVERS as _DRIVERS
-from keplersr.benchmarks.peers.drivers import Outcome, record_expr
-from keplersr.benchmarks.peers.factories import gplearn_factory, pyoperon_factory, warm_up_gplearn
-from keplersr.benchmarks.peers.formulas import gplearn_to_sympy, parse_operon_model
-from keplersr.benchmarks.peers.operators import (
+from keplersr.study.peers.drivers import DRIVERS as _DRIVERS
+from keplersr.study.peers.drivers import Outcome, record_expr
+from keplersr.study.peers.factories import gplearn_factory, pyoperon_factory, warm_up_gplearn
+from keplersr.study.peers.formulas import gplearn_to_sympy, parse_operon_model
+from keplersr.study.peers.operators import (
     OperatorPlan,
     gplearn_function_set,
     operator_plan,

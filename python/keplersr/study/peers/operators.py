@@ -9,7 +9,7 @@ exist, and :func:`gplearn.functions.make_function` for the others (``exp``,
 ``atan``, ``^``), protected the way gplearn protects its own (clipped
 arguments, finite outputs). gplearn's ``div``, ``sqrt``, ``log`` and ``inv``
 are its protected versions; the sympy form
-(:mod:`keplersr.benchmarks.peers.formulas`) uses the plain functions (they
+(:mod:`keplersr.study.peers.formulas`) uses the plain functions (they
 agree wherever the argument is in the function's domain), as SRBench does.
 """
 

@@ -14,11 +14,11 @@
     (population 1000, tournament 20, parsimony 0.001), ``n_jobs`` = the
     threads (joblib processes), built for one generation per ``fit`` with
     ``warm_start=True`` (its driver adds generations until the budget is
-    spent: :mod:`keplersr.benchmarks.peers.drivers`).
+    spent: :mod:`keplersr.study.peers.drivers`).
     :func:`warm_up_gplearn` starts its joblib workers before the study.
 
 KeplerSR's own default estimator is
-:func:`keplersr.benchmarks.feynman_study.default_estimator_factory`
+:func:`keplersr.study.feynman_study.default_estimator_factory`
 (``timeout_in_seconds`` = the budget, ``procs`` = the threads).
 """
 
@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from keplersr.benchmarks.peers.operators import gplearn_function_set, pyoperon_symbols
+from keplersr.study.peers.operators import gplearn_function_set, pyoperon_symbols
 
 __all__ = ["gplearn_factory", "pyoperon_factory", "warm_up_gplearn"]
 

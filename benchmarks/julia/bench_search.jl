@@ -27,7 +27,7 @@
 # One line per measurement starting with "RESULT" (key=value fields) is
 # what the Python front end reads.
 
-include(joinpath(@__DIR__, "KeplerSR.jl"))
+include(joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using .KeplerSR
 using Printf
 const K = KeplerSR
