@@ -264,11 +264,12 @@ function exercise_islands()
         "populations" => 2, "population_size" => 12, "tournament_selection_n" => 6, "ncycles_per_iteration" => 20,
         "niterations" => 2,
         "seed" => 1, "deterministic" => true, "enumerate_max_complexity" => 0)
-    opts = KeplerSR.options_from_dict(optd, 2)
+    spec = KeplerSR.options_spec_from_dict(optd, 2)
+    opts = KeplerSR.Options(spec)
     data.baseline_loss = KeplerSR.baseline_loss(data, opts)
     hof_loss = fill(Inf, opts.constraints.maxsize)
     key = "workload"
-    reps = viaser(KeplerSR.remote_start(viaser(key), viaser(optd), viaser(data), [1, 2], UInt[1, 2],
+    reps = viaser(KeplerSR.remote_start(viaser(key), viaser(spec), viaser(data), [1, 2], UInt[1, 2],
                                         [Node[], Node[]], hof_loss, nothing, Inf))
     freq = zeros(opts.constraints.maxsize)
     reps = viaser(KeplerSR.remote_iterate(key, 1, hof_loss, freq))

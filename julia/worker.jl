@@ -16,7 +16,7 @@ end
 module KeplerSRWorker
 
 import ..KeplerSR
-using ..KeplerSR: read_frame, write_frame, dataset_from_fit, options_from_dict, seed_trees_from_list,
+using ..KeplerSR: read_frame, write_frame, dataset_from_fit, options_spec_from_dict, Options, seed_trees_from_list,
     progress_message, result_message, engine_description, PROTOCOL_VERSION, read_checkpoint,
     write_checkpoint, island_runner
 
@@ -163,7 +163,8 @@ function handle_fit(worker::WorkerState, msg::AbstractDict, payload::Vector{UInt
         data = dataset_from_fit(msg, payload)
         optd = get(msg, "options", Dict{String,Any}())
         optd isa Dict{String,Any} || throw(ArgumentError("fit message: options must be an object"))
-        opts = options_from_dict(optd, data.nfeatures)
+        spec = options_spec_from_dict(optd, data.nfeatures)
+        opts = Options(spec)
         fn = search === nothing ? default_search() : search
         # warm start: the snapshot to continue from (read, and checked, before anything starts)
         resume_path = get(msg, "resume_from", nothing)
@@ -188,7 +189,7 @@ function handle_fit(worker::WorkerState, msg::AbstractDict, payload::Vector{UInt
         end
         # invokelatest: user operators/losses were just defined by eval.
         seed_trees = seed_trees_from_list(get(msg, "seed_expressions", nothing), opts, data.nfeatures)
-        islands = island_runner(opts, optd)    # worker processes start here (multiprocessing)
+        islands = island_runner(opts, spec)    # worker processes start here (multiprocessing)
         res = Base.invokelatest(fn, data, opts; on_progress=on_progress, should_stop=should_stop,
                                 islands=islands, resume=resume, on_checkpoint=on_checkpoint, seed_trees=seed_trees)
         stop_heartbeat(hb)

@@ -192,7 +192,7 @@ ALLOWED = {
     "julia_env": set(),
     "errors": set(),
     "framing": {"errors"},
-    "sysimage": {"julia_env", "options"},
+    "sysimage": {"julia_env", "options", "options.julia_defaults"},
     "install": {"julia_env", "sysimage"},
     "worker_process": {"errors", "framing", "julia_env", "sysimage"},
     "bridge": {"errors", "framing", "julia_env", "worker_process"},

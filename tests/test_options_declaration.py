@@ -5,13 +5,16 @@ the Julia engine's defaults and operator table all agree with it."""
 import inspect
 from pathlib import Path
 
+import numpy as np
 import pytest
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from keplersr import SymbolicRegressor
 from keplersr.cli import main as cli_main
 from keplersr.operators import BINARY, UNARY
 from keplersr.options import (LOSSES, MUTATION_KINDS, OPTIONS, default_engine_options, defaults, engine_options,
-                              option)
+                              option, parameter_constraints, validate_params)
+from keplersr.options.julia_defaults import check_julia_defaults, julia_defaults_source
 from keplersr.options.reference import markdown_table, update_readme
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -44,11 +47,38 @@ def test_default_message_sends_every_direct_option_with_its_engine_value():
 
 def test_every_scalar_option_is_validated_by_name():
     for o in OPTIONS:
-        if o.kind in ("int", "float"):
+        bad = {"int": ["not a number", 1.5], "float": ["not a number", float("nan")], "bool": ["yes"],
+               "choice": ["no such choice"]}.get(o.kind, [])
+        if o.low is not None:
+            bad.append(o.low - 1)
+        for value in bad:
             params = defaults()
-            params[o.name] = "not a number"
-            with pytest.raises(ValueError, match=o.name):
-                engine_options(params)
+            params[o.name] = value
+            with pytest.raises(ValueError, match=f"'{o.name}' parameter of SymbolicRegressor"):
+                validate_params(params)
+
+
+def test_estimator_validation_is_scikit_learns_from_the_declaration():
+    def shown(c):
+        return c if isinstance(c, str) else [str(x) if not isinstance(x, (Interval, StrOptions)) else
+                                              (type(x).__name__, getattr(x, "left", None), getattr(x, "right", None),
+                                               getattr(x, "closed", None), sorted(getattr(x, "options", [])))
+                                              for x in c]
+    assert ({k: shown(v) for k, v in SymbolicRegressor._parameter_constraints.items()}
+            == {k: shown(v) for k, v in parameter_constraints().items()})
+    assert set(SymbolicRegressor._parameter_constraints) == set(defaults())
+    SymbolicRegressor()._validate_params()
+    with pytest.raises(ValueError, match="'maxsize' parameter"):
+        SymbolicRegressor(maxsize=0)._validate_params()
+    assert validate_params(dict(defaults(), maxsize=np.int64(12)))["maxsize"] == 12
+    assert type(validate_params(dict(defaults(), maxsize=np.int64(12)))["maxsize"]) is int
+
+
+def test_engine_defaults_are_generated_from_the_declaration():
+    """julia/core/declared_defaults.jl is what the declaration generates (building the image checks it too)."""
+    check_julia_defaults()
+    for o in DIRECT:
+        assert f"    {o.name} = " in julia_defaults_source(), o.name
 
 
 def test_readme_reference_is_current():

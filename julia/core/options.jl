@@ -1,16 +1,20 @@
-# Options of one search: every knob the engine reads, grouped by concern, with
-# each default written once (in the keyword definitions below).
+# Options of one search: every knob the engine reads, grouped by concern. The
+# defaults of the options the estimator declares come from its declaration
+# (core/declared_defaults.jl, generated); the few engine-only fields (the
+# per-operator lists, the seed, the custom loss, the units) have theirs here.
 #
 # The engine reads `opts.<group>.<name>`; the group fields carry the FLAT
 # option names of the protocol (`maxsize`, `optimizer_iterations`, ...), so
 # `Options(ops, settings)` routes each flat name to its group by field name.
 # The protocol (julia/io/options_message.jl) builds an Options from the
-# validated options message sent by Python.
+# options message sent by Python, which validates every value (one
+# validation layer: the declaration's scikit-learn constraints); the engine
+# converts types only.
 
 """Size and shape limits of a candidate tree (checked by `check_constraints`)."""
 Base.@kwdef struct Constraints
-    maxsize::Int = 20                          # largest complexity
-    maxdepth::Int = 0                          # deepest tree; <= 0: maxsize
+    maxsize::Int = DECLARED_DEFAULTS.maxsize  # largest complexity
+    maxdepth::Int = DECLARED_DEFAULTS.maxdepth  # deepest tree; <= 0: maxsize
     # per binary operator: (max complexity of left arg, of right arg); -1 = unlimited
     bin_constraints::Vector{Tuple{Int,Int}} = Tuple{Int,Int}[]
     # per unary operator: max complexity of the argument; -1 = unlimited
@@ -23,8 +27,8 @@ end
 Base.@kwdef struct ComplexityCosts
     complexity_of_binops::Vector{Int} = Int[]  # per binary operator
     complexity_of_unaops::Vector{Int} = Int[]  # per unary operator
-    complexity_of_constants::Int = 1
-    complexity_of_variables::Int = 1
+    complexity_of_constants::Int = DECLARED_DEFAULTS.complexity_of_constants
+    complexity_of_variables::Int = DECLARED_DEFAULTS.complexity_of_variables
 end
 
 """Per-operator defaults: they depend on the operator set, so `Options` fills them in."""
@@ -37,24 +41,24 @@ end
 
 """Shape of the evolution: populations, cycles, crossover and mutation details."""
 Base.@kwdef struct Evolution
-    populations::Int = 15
-    population_size::Int = 33
-    ncycles_per_iteration::Int = 300
-    crossover_probability::Float64 = 0.066
-    perturbation_factor::Float64 = 0.076
-    probability_negate_constant::Float64 = 0.01
-    should_simplify::Bool = true
+    populations::Int = DECLARED_DEFAULTS.populations
+    population_size::Int = DECLARED_DEFAULTS.population_size
+    ncycles_per_iteration::Int = DECLARED_DEFAULTS.ncycles_per_iteration
+    crossover_probability::Float64 = DECLARED_DEFAULTS.crossover_probability
+    perturbation_factor::Float64 = DECLARED_DEFAULTS.perturbation_factor
+    probability_negate_constant::Float64 = DECLARED_DEFAULTS.probability_negate_constant
+    should_simplify::Bool = DECLARED_DEFAULTS.should_simplify
 end
 
 """Tournament selection, parsimony and simulated-annealing acceptance."""
 Base.@kwdef struct Selection
-    tournament_selection_n::Int = 15
-    tournament_selection_p::Float64 = 0.982
-    parsimony::Float64 = 0.0032
-    adaptive_parsimony_scaling::Float64 = 20.0
-    use_frequency::Bool = true
-    annealing::Bool = true
-    alpha::Float64 = 0.1
+    tournament_selection_n::Int = DECLARED_DEFAULTS.tournament_selection_n
+    tournament_selection_p::Float64 = DECLARED_DEFAULTS.tournament_selection_p
+    parsimony::Float64 = DECLARED_DEFAULTS.parsimony
+    adaptive_parsimony_scaling::Float64 = DECLARED_DEFAULTS.adaptive_parsimony_scaling
+    use_frequency::Bool = DECLARED_DEFAULTS.use_frequency
+    annealing::Bool = DECLARED_DEFAULTS.annealing
+    alpha::Float64 = DECLARED_DEFAULTS.alpha
 end
 
 """Relative weight of each mutation kind; `MUTATION_KINDS` is the order of these fields."""
@@ -99,42 +103,42 @@ end
 
 """Constant fitting of members during the search (julia/constants/)."""
 Base.@kwdef struct ConstantFitting
-    optimize_probability::Float64 = 0.14   # per member and iteration
-    optimizer_iterations::Int = 8          # per run
-    optimizer_nrestarts::Int = 2           # runs from perturbed starts after the first
+    optimize_probability::Float64 = DECLARED_DEFAULTS.optimize_probability  # per member and iteration
+    optimizer_iterations::Int = DECLARED_DEFAULTS.optimizer_iterations  # per run
+    optimizer_nrestarts::Int = DECLARED_DEFAULTS.optimizer_nrestarts  # runs from perturbed starts after the first
 end
 
 """Exchange of members between populations and from the hall of fame after each iteration."""
 Base.@kwdef struct Migration
-    fraction_replaced::Float64 = 0.00036      # by migrants from the best of all populations
-    fraction_replaced_hof::Float64 = 0.035    # by migrants from the hall of fame
-    topn::Int = 12                            # best members per population in the migrant pool
+    fraction_replaced::Float64 = DECLARED_DEFAULTS.fraction_replaced  # by migrants from the best of all populations
+    fraction_replaced_hof::Float64 = DECLARED_DEFAULTS.fraction_replaced_hof  # by migrants from the hall of fame
+    topn::Int = DECLARED_DEFAULTS.topn  # best members per population in the migrant pool
 end
 
 """Seeding of the populations with all distinct small expressions (julia/evolution/enumeration.jl)."""
 Base.@kwdef struct EnumerationSeeding
-    enumerate_max_complexity::Int = 7         # up to this complexity (0: off)
-    enumerate_max_candidates::Int = 50000     # ... but at most this many distinct expressions
-    enumerate_time_budget::Float64 = 5.0      # ... and at most this many seconds (ignored when deterministic)
+    enumerate_max_complexity::Int = DECLARED_DEFAULTS.enumerate_max_complexity  # up to this complexity (0: off)
+    enumerate_max_candidates::Int = DECLARED_DEFAULTS.enumerate_max_candidates  # ... but at most this many distinct expressions
+    enumerate_time_budget::Float64 = DECLARED_DEFAULTS.enumerate_time_budget  # ... and at most this many seconds (ignored when deterministic)
 end
 
 """The loss a candidate is scored with (julia/evaluation/losses.jl)."""
 Base.@kwdef struct Objective
-    loss::Symbol = :L2                        # :L2, :L1, :Huber, :custom
-    huber_delta::Float64 = 1.0
+    loss::Symbol = DECLARED_DEFAULTS.loss  # :L2, :L1, :Huber, :custom
+    huber_delta::Float64 = DECLARED_DEFAULTS.huber_delta
     custom_loss::Any = nothing                # f(prediction, target) -> Real elementwise, or nothing
 end
 
 """Stopping rules, reproducibility and reporting of one run."""
 Base.@kwdef struct RunControl
-    niterations::Int = 40
-    timeout_in_seconds::Float64 = 0.0         # <= 0: none
-    max_evals::Int = 0                        # <= 0: none
-    early_stop_condition::Float64 = NaN       # loss threshold; NaN: none
+    niterations::Int = DECLARED_DEFAULTS.niterations
+    timeout_in_seconds::Float64 = DECLARED_DEFAULTS.timeout_in_seconds  # <= 0: none
+    max_evals::Int = DECLARED_DEFAULTS.max_evals  # <= 0: none
+    early_stop_condition::Float64 = DECLARED_DEFAULTS.early_stop_condition  # loss threshold; NaN: none
     seed::Int = 0
-    deterministic::Bool = false               # seeded and independent of timing
-    progress_interval::Float64 = 0.5          # seconds between progress reports
-    checkpoint_interval::Float64 = 60.0       # seconds between checkpoints (<= 0: only at the end)
+    deterministic::Bool = DECLARED_DEFAULTS.deterministic  # seeded and independent of timing
+    progress_interval::Float64 = DECLARED_DEFAULTS.progress_interval  # seconds between progress reports
+    checkpoint_interval::Float64 = DECLARED_DEFAULTS.checkpoint_interval  # seconds between checkpoints (<= 0: only at the end)
 end
 
 """
@@ -145,10 +149,10 @@ Distributed, local, on `hosts` over SSH, or launched by `srun` when
 `cluster_manager` is `:slurm`).
 """
 Base.@kwdef struct Layout
-    parallelism::Symbol = :multithreading
-    procs::Int = 0                            # local worker processes (0: one per thread of this process)
-    hosts::Vector{String} = String[]          # "host" or "host:n" (multiprocessing over SSH)
-    cluster_manager::Symbol = :none           # :none or :slurm
+    parallelism::Symbol = DECLARED_DEFAULTS.parallelism
+    procs::Int = DECLARED_DEFAULTS.procs  # local worker processes (0: one per thread of this process)
+    hosts::Vector{String} = copy(DECLARED_DEFAULTS.hosts)  # "host" or "host:n" (multiprocessing over SSH)
+    cluster_manager::Symbol = DECLARED_DEFAULTS.cluster_manager  # :none or :slurm
 end
 
 """
@@ -159,8 +163,8 @@ takes full-data losses. `:auto` turns it on when the data has more than
 `BATCHING_AUTO_ROWS` rows (and more rows than `batch_size`).
 """
 Base.@kwdef struct Batching
-    batching::Symbol = :auto                  # :auto, :on, :off
-    batch_size::Int = 1000                    # rows per batch
+    batching::Symbol = DECLARED_DEFAULTS.batching  # :auto, :on, :off
+    batch_size::Int = DECLARED_DEFAULTS.batch_size  # rows per batch
 end
 
 """Rows above which `batching = :auto` turns batching on."""
@@ -202,7 +206,7 @@ const OPTION_GROUPS = (:constraints => Constraints, :complexity => ComplexityCos
     :control => RunControl, :batches => Batching, :layout => Layout)
 
 """Flat names that are whole fields of `Options` (not inside a group), with their defaults."""
-const TOP_LEVEL_OPTION_DEFAULTS = (linear_scaling = false, dims = nothing)
+const TOP_LEVEL_OPTION_DEFAULTS = (linear_scaling = DECLARED_DEFAULTS.linear_scaling, dims = nothing)
 
 """
     option_group(name) -> Symbol or nothing
@@ -291,39 +295,9 @@ function Options(ops::OperatorSet, settings::Dict{Symbol,Any})
                                     c.nested_constraints)
     end
     o.constraints = with_default_nesting(o.constraints, ops)   # engine nesting defaults, julia/core/complexity.jl
-    validate_options(o)
     return o
 end
 
 """A copy of `o` sharing its groups (which are immutable)."""
 Base.copy(o::Options) = Options((getfield(o, f) for f in fieldnames(Options))...)
 
-function validate_options(o::Options)
-    c = o.constraints; e = o.evolution; en = o.enumeration
-    c.maxsize >= 1 || throw(ArgumentError("maxsize must be >= 1, got $(c.maxsize)"))
-    e.populations >= 1 || throw(ArgumentError("populations must be >= 1"))
-    e.population_size >= 2 || throw(ArgumentError("population_size must be >= 2"))
-    o.selection.tournament_selection_n >= 1 || throw(ArgumentError("tournament_selection_n must be >= 1"))
-    o.selection.tournament_selection_n <= e.population_size ||
-        throw(ArgumentError("tournament_selection_n must be <= population_size"))
-    all(>=(0), weight_vector(o.mutation_weights)) || throw(ArgumentError("mutation weights must be >= 0"))
-    o.objective.loss in (:L2, :L1, :Huber, :custom) || throw(ArgumentError("unknown loss $(o.objective.loss)"))
-    en.enumerate_max_complexity >= 0 ||
-        throw(ArgumentError("enumerate_max_complexity must be >= 0 (0 = no enumeration), got $(en.enumerate_max_complexity)"))
-    en.enumerate_max_candidates >= 1 ||
-        throw(ArgumentError("enumerate_max_candidates must be >= 1, got $(en.enumerate_max_candidates)"))
-    en.enumerate_time_budget >= 0 ||
-        throw(ArgumentError("enumerate_time_budget must be >= 0 seconds, got $(en.enumerate_time_budget)"))
-    o.objective.loss == :custom && o.objective.custom_loss === nothing &&
-        throw(ArgumentError("custom loss needs a function"))
-    o.batches.batching in (:auto, :on, :off) ||
-        throw(ArgumentError("batching must be \"auto\", \"on\" or \"off\", got $(repr(String(o.batches.batching)))"))
-    o.batches.batch_size >= 1 || throw(ArgumentError("batch_size must be >= 1, got $(o.batches.batch_size)"))
-    l = o.layout
-    l.parallelism in (:serial, :multithreading, :multiprocessing) || throw(ArgumentError(
-        "parallelism must be \"serial\", \"multithreading\" or \"multiprocessing\", got $(repr(String(l.parallelism)))"))
-    l.procs >= 0 || throw(ArgumentError("procs must be >= 0 (0: one per thread), got $(l.procs)"))
-    l.cluster_manager in (:none, :slurm) ||
-        throw(ArgumentError("cluster_manager must be \"slurm\" or null, got $(repr(String(l.cluster_manager)))"))
-    return o
-end

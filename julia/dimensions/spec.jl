@@ -3,7 +3,7 @@
 # the search's operator set, looked up by name).
 
 """Default additive loss penalty of a dimensionally inconsistent candidate (as PySR's)."""
-const DEFAULT_DIMENSION_PENALTY = 1000.0
+const DEFAULT_DIMENSION_PENALTY = DECLARED_DEFAULTS.dimensional_constraint_penalty
 
 # Operator classes, looked up once per spec from the operator NAMES.
 const _DIM_OTHER = Int8(0)       # unknown / user operator: dimensionless args -> dimensionless

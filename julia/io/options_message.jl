@@ -1,7 +1,9 @@
-# The options message -> `Options`: validation and conversion of the
-# options object of a `fit` frame (sent by Python, see docs/PROTOCOL.md),
-# including the units keys read into a `DimensionSpec`, and the protocol's
-# view of the option defaults (`option_defaults`, sent in `description`).
+# The options message -> `OptionsSpec` (plain data, core/options_spec.jl) ->
+# `Options`: the options object of a `fit` frame (sent by Python, which
+# validates every value; see docs/PROTOCOL.md) with each value converted to its
+# option's type (a value of the wrong type is an error naming the key), the
+# units keys read into a `UnitsSpec`, and the protocol's view of the option
+# defaults (`option_defaults`, sent in `description`).
 
 const _OPTION_KEYS_SPECIAL = ("binary_operators", "unary_operators", "extra_operator_sources",
     "elementwise_loss_source", "loss", "mutation_weights", "bin_constraints",
@@ -57,7 +59,11 @@ function _convert_option(key::String, T::Type, v)
         return _as_bool(key, v)
     elseif T === Symbol
         v isa String || throw(ArgumentError("option $(key) must be a string, got $(repr(v))"))
-        return Symbol(v)
+        s = Symbol(v)
+        allowed = get(DECLARED_CHOICES, Symbol(key), nothing)
+        (allowed === nothing || s in allowed) || throw(ArgumentError(
+            "option $(key) must be one of $(join(repr.(String.(allowed)), ", ")), got $(repr(v))"))
+        return s
     elseif T === Vector{Int}
         v isa Vector || throw(ArgumentError("option $(key) must be a list of integers, got $(repr(v))"))
         return Int[_as_int(key, x) for x in v]
@@ -72,8 +78,8 @@ function _convert_option(key::String, T::Type, v)
     throw(ArgumentError("option $(key) (of type $(T)) cannot be set from the protocol"))
 end
 
-function _op_index(key::String, kind::Int, op, ops::OperatorSet)
-    names = kind == 2 ? ops.binnames : ops.unanames
+function _op_index(key::String, kind::Int, op, binary::Vector{String}, unary::Vector{String})
+    names = kind == 2 ? binary : unary
     if op isa String
         i = findfirst(==(op), names)
         i === nothing && throw(ArgumentError(
@@ -113,17 +119,17 @@ function _dim_vector(key::String, v)
 end
 
 """
-    dimension_spec_from_dict(d, nfeatures, ops) -> DimensionSpec or nothing
+    units_spec_from_dict(d, nfeatures) -> UnitsSpec or nothing
 
 Read the units from the options message: "X_units" (one list of 5 exponents
 over m, s, kg, T, V per feature), optional "y_units" (5 exponents or null),
-"dimensional_constraint_penalty" (number >= 0, default 1000; null = default)
-and "dimensionless_constants_only" (bool, default false). Returns `nothing`
-when "X_units" is absent or null (no dimensional analysis); the other keys
-without "X_units" are an error. Malformed values raise an `ArgumentError`
-naming the key.
+"dimensional_constraint_penalty" (a number; absent or null: the declared
+default) and "dimensionless_constants_only" (bool; absent or null: false).
+Returns `nothing` when "X_units" is absent or null (no dimensional
+analysis); the other keys without "X_units" are an error. Malformed values
+raise an `ArgumentError` naming the key.
 """
-function dimension_spec_from_dict(d::AbstractDict, nfeatures::Int, ops::OperatorSet)
+function units_spec_from_dict(d::AbstractDict, nfeatures::Int)
     xu = get(d, "X_units", nothing)
     if xu === nothing
         for k in DIMENSION_OPTION_KEYS[2:end]
@@ -138,26 +144,24 @@ function dimension_spec_from_dict(d::AbstractDict, nfeatures::Int, ops::Operator
     yu = get(d, "y_units", nothing)
     ydim = yu === nothing ? nothing : _dim_vector("y_units", yu)
     pen = get(d, "dimensional_constraint_penalty", nothing)
-    penalty = if pen === nothing
-        DEFAULT_DIMENSION_PENALTY
-    else
-        (pen isa Real && !(pen isa Bool) && isfinite(pen) && pen >= 0) || throw(ArgumentError(
-            "option dimensional_constraint_penalty must be a finite number >= 0, got $(repr(pen))"))
-        Float64(pen)
-    end
-    dco = get(d, "dimensionless_constants_only", false)
-    dco === nothing && (dco = false)
-    dco isa Bool || throw(ArgumentError(
-        "option dimensionless_constants_only must be true or false, got $(repr(dco))"))
-    return DimensionSpec(xdims, ydim, ops; penalty=penalty, constants_dimensionless=dco)
+    penalty = pen === nothing ? DEFAULT_DIMENSION_PENALTY : _as_float("dimensional_constraint_penalty", pen)
+    dco = get(d, "dimensionless_constants_only", nothing)
+    return UnitsSpec(xdims, ydim, penalty, dco === nothing ? false : _as_bool("dimensionless_constants_only", dco))
+end
+
+"""The `DimensionSpec` of the units in options message `d` for operator set `ops` (or `nothing`)."""
+function dimension_spec_from_dict(d::AbstractDict, nfeatures::Int, ops::OperatorSet)
+    u = units_spec_from_dict(d, nfeatures)
+    u === nothing && return nothing
+    return DimensionSpec(u.features, u.target, ops; penalty=u.penalty, constants_dimensionless=u.constants_dimensionless)
 end
 
 # ---------------------------------------------------------------- options
 
 """
-    options_from_dict(d, nfeatures) -> Options
+    options_spec_from_dict(d, nfeatures) -> OptionsSpec
 
-Build the search `Options` from the options message sent by Python.
+Read the options message sent by Python into plain data.
 Special keys: "binary_operators" / "unary_operators" (operator names,
 default `["+","-","*","/"]` / none), "extra_operator_sources" (Julia source
 of user operators), "elementwise_loss_source" (Julia source of a custom
@@ -168,18 +172,17 @@ unlimited), "una_constraints" (one max per unary operator),
 "nested_constraints" (`[outer_kind, outer_op, inner_kind, inner_op, max]`,
 kind "unary"/"binary" or 1/2, op a name or 1-based index), "X_units",
 "y_units", "dimensional_constraint_penalty", "dimensionless_constants_only"
-(dimensional analysis: see `dimension_spec_from_dict`; sets `dims`). Every other key
+(dimensional analysis: see `units_spec_from_dict`). Every other key
 must be a flat option name (see julia/core/options.jl and `option_defaults`);
 values are converted to the option's type (null for a float option means
 NaN, for a per-operator list the default). Unknown keys raise an
 `ArgumentError` naming them.
 """
-function options_from_dict(d::AbstractDict, nfeatures::Int)::Options
+function options_spec_from_dict(d::AbstractDict, nfeatures::Int)::OptionsSpec
     nfeatures >= 1 || throw(ArgumentError("nfeatures must be >= 1, got $(nfeatures)"))
     binary = _string_list(d, "binary_operators", ["+", "-", "*", "/"])
     unary = _string_list(d, "unary_operators", String[])
     sources = _string_list(d, "extra_operator_sources", String[])
-    ops = build_operator_set(binary, unary, sources)
 
     kw = Dict{Symbol,Any}()
     for (k, v) in d
@@ -193,46 +196,38 @@ function options_from_dict(d::AbstractDict, nfeatures::Int)::Options
     for key in ("complexity_of_binops", "complexity_of_unaops")
         s = Symbol(key)
         haskey(kw, s) || continue
-        n = key == "complexity_of_binops" ? length(ops.binops) : length(ops.unaops)
+        n = key == "complexity_of_binops" ? length(binary) : length(unary)
         length(kw[s]) == n || throw(ArgumentError(
             "option $(key) must have one entry per operator ($(n)), got $(length(kw[s]))"))
     end
 
-    # loss
+    # loss: a built-in name (BUILTIN_LOSSES), or the source of a custom one
     lossname = get(d, "loss", nothing)
     losssrc = get(d, "elementwise_loss_source", nothing)
     if losssrc !== nothing
         losssrc isa String || throw(ArgumentError("option elementwise_loss_source must be a string"))
         (lossname === nothing || lossname == "custom") || throw(ArgumentError(
             "option elementwise_loss_source given together with loss $(repr(lossname))"))
-        kw[:custom_loss] = compile_custom_loss(losssrc)
-        kw[:loss] = :custom
     elseif lossname !== nothing
-        lossname in ("L2", "L1", "Huber") || throw(ArgumentError(lossname == "custom" ?
+        lossname in BUILTIN_LOSSES || throw(ArgumentError(lossname == "custom" ?
             "loss \"custom\" needs elementwise_loss_source" :
-            "option loss must be \"L2\", \"L1\", \"Huber\" or \"custom\", got $(repr(lossname))"))
+            "option loss must be one of $(join(repr.(BUILTIN_LOSSES), ", ")) or \"custom\", got $(repr(lossname))"))
         kw[:loss] = Symbol(lossname)
     end
 
-    # mutation weights merged over the defaults
+    # mutation weights merged over the defaults (MutationWeights(::AbstractDict))
     if haskey(d, "mutation_weights") && d["mutation_weights"] !== nothing
         mw = d["mutation_weights"]
         mw isa AbstractDict || throw(ArgumentError("option mutation_weights must be an object name => weight"))
-        w = weight_vector(MutationWeights())
-        for (name, val) in mw
-            i = findfirst(isequal(Symbol(name)), MUTATION_KINDS)
-            i === nothing && throw(ArgumentError(
-                "unknown mutation kind $(repr(name)); known: $(join(String.(collect(MUTATION_KINDS)), ", "))"))
-            w[i] = _as_float("mutation_weights.$(name)", val)
-        end
-        kw[:mutation_weights] = MutationWeights(w)
+        kw[:mutation_weights] = MutationWeights(
+            Dict{String,Float64}(String(k) => _as_float("mutation_weights.$(k)", v) for (k, v) in mw))
     end
 
     # constraints
     if haskey(d, "bin_constraints") && d["bin_constraints"] !== nothing
         bc = d["bin_constraints"]
-        (bc isa Vector && length(bc) == length(ops.binops)) || throw(ArgumentError(
-            "option bin_constraints must be a list with one [left, right] per binary operator ($(length(ops.binops)))"))
+        (bc isa Vector && length(bc) == length(binary)) || throw(ArgumentError(
+            "option bin_constraints must be a list with one [left, right] per binary operator ($(length(binary)))"))
         kw[:bin_constraints] = map(bc) do pair
             (pair isa Vector && length(pair) == 2) ||
                 throw(ArgumentError("option bin_constraints: each entry must be [left, right], got $(repr(pair))"))
@@ -242,8 +237,8 @@ function options_from_dict(d::AbstractDict, nfeatures::Int)::Options
     end
     if haskey(d, "una_constraints") && d["una_constraints"] !== nothing
         uc = d["una_constraints"]
-        (uc isa Vector && length(uc) == length(ops.unaops)) || throw(ArgumentError(
-            "option una_constraints must be a list with one entry per unary operator ($(length(ops.unaops)))"))
+        (uc isa Vector && length(uc) == length(unary)) || throw(ArgumentError(
+            "option una_constraints must be a list with one entry per unary operator ($(length(unary)))"))
         kw[:una_constraints] = Int[x === nothing ? -1 : _as_int("una_constraints", x) for x in uc]
     end
     if haskey(d, "nested_constraints") && d["nested_constraints"] !== nothing
@@ -253,17 +248,21 @@ function options_from_dict(d::AbstractDict, nfeatures::Int)::Options
             (e isa Vector && length(e) == 5) || throw(ArgumentError(
                 "option nested_constraints: each entry must be [outer_kind, outer_op, inner_kind, inner_op, max], got $(repr(e))"))
             ok = _kind("nested_constraints", e[1]); ik = _kind("nested_constraints", e[3])
-            (ok, _op_index("nested_constraints", ok, e[2], ops),
-             ik, _op_index("nested_constraints", ik, e[4], ops),
+            (ok, _op_index("nested_constraints", ok, e[2], binary, unary),
+             ik, _op_index("nested_constraints", ik, e[4], binary, unary),
              _as_int("nested_constraints", e[5]))
         end
     end
-    if any(k -> haskey(d, k), DIMENSION_OPTION_KEYS)
-        dims = dimension_spec_from_dict(d, nfeatures, ops)
-        dims === nothing || (kw[:dims] = dims)
-    end
-    return Options(ops, kw)
+    units = any(k -> haskey(d, k), DIMENSION_OPTION_KEYS) ? units_spec_from_dict(d, nfeatures) : nothing
+    return OptionsSpec(binary, unary, sources, losssrc, kw, units)
 end
+
+"""
+    options_from_dict(d, nfeatures) -> Options
+
+The search `Options` of the options message `d`: `Options(options_spec_from_dict(d, nfeatures))`.
+"""
+options_from_dict(d::AbstractDict, nfeatures::Int)::Options = Options(options_spec_from_dict(d, nfeatures))
 
 # ---------------------------------------------------------------- defaults
 

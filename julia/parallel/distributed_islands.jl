@@ -21,13 +21,13 @@ function remote_islands(key::String)::LocalIslands
 end
 
 """
-Worker side: build the options from the message, then start (or restore) the
+Worker side: build the options from their plain-data spec, then start (or restore) the
 islands `ids`; they stop mid-iteration `seconds_left` seconds from now (Inf: never).
 """
-function remote_start(key::String, optd::Dict{String,Any}, data::Dataset, ids::Vector{Int}, seeds::Vector{UInt},
+function remote_start(key::String, spec::OptionsSpec, data::Dataset, ids::Vector{Int}, seeds::Vector{UInt},
                       popseeds::Vector{Vector{Node}}, hof_loss::Vector{Float64},
                       snaps::Union{Nothing,Vector{IslandSnapshot}}, seconds_left::Float64)
-    opts = options_from_dict(optd, data.nfeatures)
+    opts = Options(spec)
     # the deadline on this host's clock (hosts' clocks may differ from the coordinator's)
     r = set_deadline!(LocalIslands(threaded=Threads.nthreads() > 1), time() + seconds_left)
     REMOTE_ISLANDS[key] = r
@@ -55,10 +55,10 @@ remote_close(key::String) = (delete!(REMOTE_ISLANDS, key); nothing)
 # ------------------------------------------------------------ coordinator side
 
 """
-    DistributedIslands(pids, optd; owns = true, requested = length(pids))
+    DistributedIslands(pids, spec; owns = true, requested = length(pids))
 
 Islands on the worker processes `pids`, whose options are rebuilt from the
-options message `optd` (so user operators and losses are defined there too).
+`OptionsSpec` `spec` (so user operators and losses are compiled there too).
 `owns`: remove the processes when the search ends. `requested`: how many
 processes were asked for (the status line tells when fewer started).
 """
@@ -66,7 +66,7 @@ mutable struct DistributedIslands <: IslandRunner
     pids::Vector{Int}                      # live worker processes
     held::Dict{Int,Vector{Int}}            # pid => its islands, in the order it holds them
     key::String
-    optd::Dict{String,Any}
+    spec::OptionsSpec
     seeds::Vector{UInt}
     deadline::Float64
     stopped::Bool
@@ -75,12 +75,12 @@ mutable struct DistributedIslands <: IslandRunner
     status::String
     owns::Bool
 end
-function DistributedIslands(pids::Vector{Int}, optd::Dict{String,Any}; owns::Bool=true,
+function DistributedIslands(pids::Vector{Int}, spec::OptionsSpec; owns::Bool=true,
                             requested::Int=length(pids))
     status = length(pids) < requested ?
         "$(requested - length(pids)) of $(requested) worker processes died while starting; " *
         "the islands run on the other $(length(pids))" : ""
-    return DistributedIslands(copy(pids), Dict{Int,Vector{Int}}(), string(rand(UInt64); base=16), optd,
+    return DistributedIslands(copy(pids), Dict{Int,Vector{Int}}(), string(rand(UInt64); base=16), spec,
                               UInt[], Inf, false, Int[], requested, status, owns)
 end
 
@@ -155,7 +155,7 @@ function start_islands!(r::DistributedIslands, data::Dataset, opts::Options, see
     end
     results = on_each_process(r) do pid
         ids = r.held[pid]
-        Distributed.remotecall_fetch(remote_start, pid, r.key, r.optd, data, ids, seeds[ids], popseeds[ids],
+        Distributed.remotecall_fetch(remote_start, pid, r.key, r.spec, data, ids, seeds[ids], popseeds[ids],
                                      hof_loss, snaps === nothing ? nothing : snaps[ids], r.deadline - time())
     end
     reports = IslandReport[rep for res in values(results) for rep in res]

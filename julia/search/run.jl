@@ -47,7 +47,6 @@ function _run_search(data::Dataset, opts::Options, on_progress::Function, should
                      islands::IslandRunner, resume::Union{Nothing,SearchSnapshot},
                      on_checkpoint::Union{Nothing,Function}, seed_trees::Vector{Node})
     t0 = time()
-    validate_options(opts)
     data.baseline_loss = baseline_loss(data, opts)
     control = opts.control
     npop = opts.evolution.populations

@@ -112,10 +112,11 @@ end
         "populations" => 3, "population_size" => 16, "ncycles_per_iteration" => 30, "niterations" => 3,
         "seed" => 11, "deterministic" => true, "enumerate_max_complexity" => 0,
         "parallelism" => "multiprocessing", "cluster_manager" => "slurm")
-    dopts = K.options_from_dict(optd, data.nfeatures)
+    dspec = K.options_spec_from_dict(optd, data.nfeatures)
+    dopts = K.Options(dspec)
     serial = K.run_search(data, opts; islands=K.LocalIslands(threaded=false))
     withenv("PATH" => dir * ":" * ENV["PATH"], "SLURM_NTASKS" => "2", "SLURM_CPUS_PER_TASK" => nothing) do
-        runner = K.island_runner(dopts, optd)
+        runner = K.island_runner(dopts, dspec)
         @test runner isa K.DistributedIslands && length(runner.pids) == 2
         r = K.run_search(data, dopts; islands=runner)
         @test front_of(r) == front_of(serial)

@@ -25,7 +25,8 @@ from .display import front_html, front_text, latex_table
 from .exact_constants import ConstantSnapper
 from .expressions import CompiledExpression, codes_to_sympy, to_latex
 from .model_selection import select_index
-from .options import OPTIONS, build_operator_spec, engine_options, seed_from, units_options, validate_params
+from .options import (LOSSES, OPTIONS, build_operator_spec, engine_options, parameter_constraints, seed_from, units_options,
+                      validate_params)
 from .options.reference import docstring_parameters
 from .progress import ProgressPrinter
 from .simplification import FormulaSimplifier
@@ -50,6 +51,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
     # The constructor is written from the option declaration
     # (keplersr/options/declaration.py): see _declared_init below.
+    # scikit-learn's parameter validation, from the same declaration; ``fit`` runs it once (validate_params).
+    _parameter_constraints: dict = parameter_constraints()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -252,7 +255,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         :mod:`keplersr.simplification`: on the fit's ``data`` only if its loss is not worse; without data
         (``from_file``) only the probe-checked integer-float rewrite. ``sympy_raw`` is the engine's own
         form, ``loss`` and ``constants`` its fitted values."""
-        loss = self.elementwise_loss if self.elementwise_loss in ("L2", "L1", "Huber") else "L2"
+        loss = self.elementwise_loss if self.elementwise_loss in LOSSES else "L2"
         simplify = FormulaSimplifier(*(data or (None, None, None)), variable_names=self.variable_names_,
                                      loss=loss, huber_delta=self.huber_delta)
         rows = []

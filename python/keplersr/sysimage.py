@@ -294,6 +294,11 @@ def build_sysimage(force: bool = False, verbose: bool = True, julia: str | None 
     ``KEPLERSR_SYSIMAGE``, no C compiler, non-Linux system, or a failed step
     (the message quotes Julia's output).
     """
+    from .options.julia_defaults import StaleJuliaDefaultsError, check_julia_defaults
+    try:
+        check_julia_defaults()
+    except StaleJuliaDefaultsError as err:
+        raise SysimageError(str(err)) from None
     exe = julia or find_julia()
     target = sysimage_path(exe)
     if target is None:

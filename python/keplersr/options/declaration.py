@@ -6,8 +6,10 @@ are derived:
 
 - the estimator's constructor signature and docstring
   (:mod:`keplersr.estimator`),
-- the validation of every value in ``fit`` (:meth:`Option.validate`: a
-  ``ValueError`` naming the option, before Julia is touched),
+- the validation of every value in ``fit``: scikit-learn's
+  ``_parameter_constraints`` (:meth:`Option.constraints`), an
+  ``InvalidParameterError`` (a ``ValueError``) naming the option, before
+  Julia is touched,
 - the engine's options message (:mod:`keplersr.options.engine_message`; the
   ``engine`` field says how a value travels),
 - the ``keplersr fit`` command-line flags (:mod:`keplersr.cli`),
@@ -31,10 +33,12 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
+from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+
 from ..operators import BINARY, UNARY
 
-__all__ = ["Option", "OPTIONS", "GROUPS", "option", "defaults", "MUTATION_KINDS", "LOSSES",
-           "MODEL_SELECTIONS"]
+__all__ = ["Option", "OPTIONS", "GROUPS", "option", "defaults", "parameter_constraints", "MUTATION_KINDS",
+           "LOSSES", "MODEL_SELECTIONS"]
 
 #: Mutation kinds accepted as keys of ``mutation_weights`` (the engine's order).
 MUTATION_KINDS: Tuple[str, ...] = (
@@ -88,45 +92,39 @@ class Option:
     cli: bool = True
     cli_aliases: Tuple[str, ...] = ()
 
-    def validate(self, value):
-        """``value`` checked and normalised (int/float/bool/str); ``ValueError`` naming the option."""
-        if value is None and self.allow_none:
-            return None
-        n = self.name
-        if self.kind == "int":
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise ValueError(f"{n} must be an integer{' or None' if self.allow_none else ''}, got {value!r}")
-            value = int(value)
-        elif self.kind == "float":
-            if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                    or not math.isfinite(float(value))):
-                raise ValueError(f"{n} must be a finite number{' or None' if self.allow_none else ''}, "
-                                 f"got {value!r}")
-            value = float(value)
+    def constraints(self):
+        """This option's entry of scikit-learn's ``_parameter_constraints`` (the one validation)."""
+        if self.kind in ("int", "float"):
+            closed = {(True, True): "both", (True, False): "left", (False, True): "right",
+                      (False, False): "neither"}[(self.low is not None and not self.strict_low,
+                                                  self.high is not None)]
+            out = [Interval(numbers.Integral if self.kind == "int" else numbers.Real,
+                            self.low, self.high, closed=closed)]
         elif self.kind == "bool":
-            if not isinstance(value, (bool, numbers.Integral)) or value not in (0, 1):
-                raise ValueError(f"{n} must be True or False, got {value!r}")
-            return bool(value)
+            out = ["boolean"]
         elif self.kind == "str":
-            if not isinstance(value, str):
-                raise ValueError(f"{n} must be a string{' or None' if self.allow_none else ''}, got {value!r}")
-            return value
+            out = [str]
         elif self.kind == "choice":
-            if value not in self.choices:
-                raise ValueError(f"{n} must be one of {self.choices}, got {value!r}")
-            return value
+            out = [StrOptions(set(self.choices))]
         else:
+            return "no_validation"            # structured values: checked where they are translated
+        return out + [None] if self.allow_none else out
+
+    def normalise(self, value):
+        """A valid ``value`` as a plain Python value (numpy scalars become int, float, bool)."""
+        if value is None or self.kind not in ("int", "float", "bool"):
             return value
-        if self.low is not None and (value < self.low or (self.strict_low and value == self.low)):
-            raise ValueError(f"{n} must be {'>' if self.strict_low else '>='} {self.low:g}, got {value}")
-        if self.high is not None and value > self.high:
-            raise ValueError(f"{n} must be <= {self.high:g}, got {value}")
-        return value
+        return {"int": int, "float": float, "bool": bool}[self.kind](value)
+
+    def validate(self, value):
+        """``value`` checked by :meth:`constraints` and normalised; ``ValueError`` naming the option."""
+        validate_parameter_constraints({self.name: self.constraints()}, {self.name: value},
+                                       caller_name="SymbolicRegressor")
+        return self.normalise(value)
 
     def engine_value(self, value):
-        """The validated ``value`` as the engine receives it (``direct`` options only)."""
-        v = self.validate(value)
-        return self.none_value if v is None else v
+        """A validated ``value`` as the engine receives it (``direct`` options only)."""
+        return self.none_value if value is None else self.normalise(value)
 
     @property
     def scalar(self) -> bool:
@@ -258,10 +256,9 @@ OPTIONS: Tuple[Option, ...] = (
        choices=("auto", "on", "off")),
     _o("batch_size", 1000, "int", "speed-ups", "rows per batch (with `batching`)", low=1),
     # units
-    _o("dimensional_constraint_penalty", None, "float", "units",
-       "with `X_units`/`y_units`: loss penalty of a dimensionally inconsistent candidate while it evolves "
-       "(`None`: the engine's default, 1000); inconsistent formulas never enter the hall of fame",
-       low=0.0, allow_none=True, engine="custom"),
+    _o("dimensional_constraint_penalty", 1000.0, "float", "units",
+       "with `X_units`/`y_units`: loss penalty of a dimensionally inconsistent candidate while it evolves; "
+       "inconsistent formulas never enter the hall of fame", low=0.0, engine="custom"),
     _o("dimensionless_constants_only", False, "bool", "units",
        "with units: constants are dimensionless instead of taking whatever units fit", engine="custom"),
     # decomposition
@@ -347,3 +344,8 @@ def option(name: str) -> Option:
 def defaults() -> Dict[str, Any]:
     """Every option's default, by name."""
     return {o.name: o.default for o in OPTIONS}
+
+
+def parameter_constraints() -> Dict[str, list]:
+    """scikit-learn's ``_parameter_constraints`` of the estimator, from the declaration."""
+    return {o.name: o.constraints() for o in OPTIONS}

@@ -15,18 +15,28 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .declaration import LOSSES, MUTATION_KINDS, OPTIONS, defaults, option
+from sklearn.utils._param_validation import validate_parameter_constraints
+
+from .declaration import LOSSES, MUTATION_KINDS, OPTIONS, defaults, option, parameter_constraints
 from .operator_spec import OperatorSpec, build_operator_spec
+
+PARAMETER_CONSTRAINTS = parameter_constraints()
 
 __all__ = ["validate_params", "engine_options", "default_engine_options", "seed_from", "units_options"]
 
 
 def validate_params(params: Mapping[str, Any]) -> dict:
-    """Every scalar option validated (``ValueError`` naming the first bad one), plus cross-checks."""
+    """The one validation of the estimator's parameters.
+
+    Every scalar option against its scikit-learn constraint (``InvalidParameterError``, a
+    ``ValueError``, naming the option), plus the checks across options; returns the parameters
+    normalised to plain Python values. The structured options (operators, constraints, mutation
+    weights, loss source, units) are checked where they are translated, in :func:`engine_options`.
+    """
+    validate_parameter_constraints(PARAMETER_CONSTRAINTS, dict(params), caller_name="SymbolicRegressor")
     out = dict(params)
     for o in OPTIONS:
-        if o.scalar:
-            out[o.name] = o.validate(params[o.name])
+        out[o.name] = o.normalise(params[o.name])
     if out["tournament_selection_n"] > out["population_size"]:
         raise ValueError(f"tournament_selection_n ({out['tournament_selection_n']}) must be <= "
                          f"population_size ({out['population_size']})")
@@ -68,7 +78,7 @@ def seed_from(random_state) -> int:
     """The engine's seed: ``random_state`` itself, or a fresh one when it is ``None``."""
     if random_state is None:
         return int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
-    return int(option("random_state").validate(random_state))
+    return int(random_state)
 
 
 def _op_index(spec: OperatorSpec, name, where):
@@ -89,7 +99,8 @@ def _check_int(name, value, low):
 
 def _loss(d, loss):
     if not isinstance(loss, str) or not loss.strip():
-        raise ValueError(f"elementwise_loss must be 'L2', 'L1', 'Huber' or Julia source, got {loss!r}")
+        raise ValueError(f"elementwise_loss must be one of {', '.join(map(repr, LOSSES))} or Julia source, "
+                         f"got {loss!r}")
     if loss in LOSSES:
         d["loss"] = loss
     elif "=" in loss or "->" in loss:
@@ -97,7 +108,7 @@ def _loss(d, loss):
         d["elementwise_loss_source"] = loss
     else:
         raise ValueError(
-            f"unknown elementwise_loss {loss!r}: use 'L2', 'L1', 'Huber' or a Julia function "
+            f"unknown elementwise_loss {loss!r}: use {', '.join(map(repr, LOSSES))} or a Julia function "
             "of (prediction, target), e.g. 'myloss(p, t) = abs(p - t)^1.5'")
 
 
@@ -154,13 +165,12 @@ def _mutation_weights(d, mutation_weights):
     d["mutation_weights"] = weights
 
 
-def engine_options(params: Mapping[str, Any], spec: OperatorSpec | None = None) -> dict:
-    """Translate the estimator's parameters (``get_params()``) into the engine's options message.
+def engine_options(p: Mapping[str, Any], spec: OperatorSpec | None = None) -> dict:
+    """Translate the validated parameters (:func:`validate_params`) into the engine's options message.
 
-    Validates every option first. The seed and the units are added by
-    ``fit`` (they depend on the call, not only on the parameters).
+    The seed and the units are added by ``fit`` (they depend on the call, not
+    only on the parameters).
     """
-    p = validate_params(params)
     if spec is None:
         spec = build_operator_spec(p["binary_operators"], p["unary_operators"], p["extra_sympy_mappings"])
     d = {
@@ -184,11 +194,13 @@ def engine_options(params: Mapping[str, Any], spec: OperatorSpec | None = None) 
 
 def default_engine_options() -> dict:
     """The options message a default ``SymbolicRegressor`` sends (without the seed)."""
-    return engine_options(defaults())
+    return engine_options(validate_params(defaults()))
 
 
 def units_options(X_units, y_units, nfeatures: int, noutputs: int, params: Mapping[str, Any]) -> dict:
-    """Units of the features / target -> the engine's units keys (exponent vectors over m, s, kg, T, V)."""
+    """Units of the features / target -> the engine's units keys (exponent vectors over m, s, kg, T, V).
+
+    ``params``: validated (:func:`validate_params`)."""
     if X_units is None and y_units is None:
         return {}
     from ..units import BASE_UNITS, parse_units
@@ -215,9 +227,6 @@ def units_options(X_units, y_units, nfeatures: int, noutputs: int, params: Mappi
         if noutputs > 1:
             raise ValueError("y_units with a 2-D y is not supported: fit each output separately")
         out["y_units"] = vec(y_units, "y_units")
-    pen = option("dimensional_constraint_penalty").validate(params["dimensional_constraint_penalty"])
-    if pen is not None:
-        out["dimensional_constraint_penalty"] = pen
-    out["dimensionless_constants_only"] = option("dimensionless_constants_only").validate(
-        params["dimensionless_constants_only"])
+    out["dimensional_constraint_penalty"] = params["dimensional_constraint_penalty"]
+    out["dimensionless_constants_only"] = params["dimensionless_constants_only"]
     return out

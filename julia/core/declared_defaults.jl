@@ -1,0 +1,58 @@
+# GENERATED from python/keplersr/options/declaration.py by `python -m keplersr.options julia`;
+# do not edit. The defaults of the options the estimator sends (the engine's option structs
+# in core/options.jl take their defaults from here; the engine itself always receives
+# every value in the options message).
+const DECLARED_DEFAULTS = (
+    maxsize = 20,
+    maxdepth = 0,
+    complexity_of_constants = 1,
+    complexity_of_variables = 1,
+    niterations = 40,
+    populations = 15,
+    population_size = 33,
+    ncycles_per_iteration = 300,
+    parsimony = 0.0032,
+    adaptive_parsimony_scaling = 20.0,
+    use_frequency = true,
+    annealing = true,
+    alpha = 0.1,
+    crossover_probability = 0.066,
+    perturbation_factor = 0.076,
+    probability_negate_constant = 0.01,
+    should_simplify = true,
+    fraction_replaced = 0.00036,
+    fraction_replaced_hof = 0.035,
+    topn = 12,
+    optimize_probability = 0.14,
+    optimizer_iterations = 8,
+    optimizer_nrestarts = 2,
+    huber_delta = 1.0,
+    tournament_selection_n = 15,
+    tournament_selection_p = 0.982,
+    timeout_in_seconds = 0.0,
+    max_evals = 0,
+    early_stop_condition = NaN,
+    deterministic = false,
+    linear_scaling = false,
+    enumerate_max_complexity = 7,
+    enumerate_max_candidates = 50000,
+    enumerate_time_budget = 5.0,
+    batching = :auto,
+    batch_size = 1000,
+    parallelism = :multithreading,
+    cluster_manager = :none,
+    checkpoint_interval = 60.0,
+    progress_interval = 0.5,
+    loss = :L2,
+    procs = 0,
+    hosts = String[],
+    dimensional_constraint_penalty = 1000.0,
+    dimensionless_constants_only = false,
+)
+
+# The values of each choice option (a message string becomes one of these Symbols).
+const DECLARED_CHOICES = (
+    batching = (:auto, :on, :off,),
+    parallelism = (:serial, :multithreading, :multiprocessing,),
+    cluster_manager = (:slurm, :none,),
+)
