@@ -12,9 +12,10 @@ The sources are in folders by concern, included below in dependency order:
     evolution/    populations, mutation, crossover, selection, simplification,
                   enumeration of small expressions
     halloffame/   the best formula per complexity and the Pareto front
-    search/       the search: state, scoring, linear scaling, evolution step,
-                  migration, islands (where populations evolve), snapshots,
-                  seeding, the main loop, its typed results
+    search/       the search: per-population state, scoring, linear scaling,
+                  evolution step, migration, islands (where populations
+                  evolve), snapshots, seeding, the search state and the main
+                  loop, its typed results
     io/           the protocol with Python: JSON, frames, options and fit
                   messages, result/progress records, the engine description,
                   checkpoints
@@ -72,6 +73,7 @@ include("search/islands.jl")
 include("search/snapshot.jl")
 include("search/seeding.jl")
 include("search/seed_expressions.jl")
+include("search/search_state.jl")
 include("search/run.jl")
 include("io/json.jl")
 include("io/framing.jl")

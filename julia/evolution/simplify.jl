@@ -106,20 +106,20 @@ function rewrite_binary(n::Node, simplify_ops::SimplifyOps)::Union{Node,Nothing}
         is_const_val(r, 0.0) && return l
         is_const_val(l, 0.0) && return r
         (isneg(r) && simplify_ops.sub != 0) && return binary_node(simplify_ops.sub, l, r.l)   # x + neg(y)
-        return merge_additive(n, simplify_ops)
+        return merge_constants(n, simplify_ops, +)
     elseif op == simplify_ops.sub
         is_const_val(r, 0.0) && return l
         tree_equal(l, r) && return const_node(0.0)
         (isneg(r) && simplify_ops.add != 0) && return binary_node(simplify_ops.add, l, r.l)   # x - neg(y)
-        return merge_additive(n, simplify_ops)
+        return merge_constants(n, simplify_ops, +)
     elseif op == simplify_ops.mul
         is_const_val(r, 1.0) && return l
         is_const_val(l, 1.0) && return r
-        return merge_multiplicative(n, simplify_ops)
+        return merge_constants(n, simplify_ops, *)
     elseif op == simplify_ops.div
         is_const_val(r, 1.0) && return l
         (tree_equal(l, r) && !is_const_val(l, 0.0)) && return const_node(1.0)
-        return merge_multiplicative(n, simplify_ops)
+        return merge_constants(n, simplify_ops, *)
     end
     return nothing
 end
@@ -142,35 +142,6 @@ function affine_parts(n::Node, simplify_ops::SimplifyOps)
     return nothing
 end
 
-"""`(a ± b)` with one side constant whose other side is affine: merge the constants."""
-function merge_additive(n::Node, simplify_ops::SimplifyOps)::Union{Node,Nothing}
-    if is_const_leaf(n.r) && !is_const_leaf(n.l)
-        parts = affine_parts(n.l, simplify_ops); c2 = n.r.val; inner_left = true
-    elseif is_const_leaf(n.l) && !is_const_leaf(n.r)
-        parts = affine_parts(n.r, simplify_ops); c2 = n.l.val; inner_left = false
-    else
-        return nothing
-    end
-    parts === nothing && return nothing
-    s, x, k = parts
-    if n.op == simplify_ops.add
-        s2 = s; k2 = k + c2
-    elseif inner_left                 # (s*x + k) - c2
-        s2 = s; k2 = k - c2
-    else                              # c2 - (s*x + k)
-        s2 = -s; k2 = c2 - k
-    end
-    isfinite(k2) || return nothing
-    if s2 == 1
-        simplify_ops.add != 0 && return binary_node(simplify_ops.add, x, const_node(k2))
-        simplify_ops.sub != 0 && return binary_node(simplify_ops.sub, x, const_node(-k2))
-        return nothing
-    else
-        simplify_ops.sub != 0 || return nothing
-        return binary_node(simplify_ops.sub, const_node(k2), x)
-    end
-end
-
 """
 If `n` is `x*c`, `c*x`, `x/c` or `c/x` with `x` not a constant, return
 `(p, x, k)` such that `n == k * x^p` (p = ±1); otherwise `nothing`.
@@ -187,31 +158,46 @@ function power_parts(n::Node, simplify_ops::SimplifyOps)
     return nothing
 end
 
-"""`(a * b)` or `(a / b)` with one side constant and the other `k*x^±1`: merge the constants."""
-function merge_multiplicative(n::Node, simplify_ops::SimplifyOps)::Union{Node,Nothing}
+"""
+    merge_constants(n, simplify_ops, group) -> Union{Node,Nothing}
+
+`(a ∘ b)` for ∘ in `(+, -)` (`group = +`) or in `(*, /)` (`group = *`),
+with one side constant and the other `s*x + k` (`affine_parts`) or
+`k * x^p` (`power_parts`): merge the constants, giving `x + k` or `k - x`,
+`k * x` or `k / x` (or `x - c`, `x / c` when `+`, `*` are absent).
+"""
+function merge_constants(n::Node, simplify_ops::SimplifyOps,
+                         group::Union{typeof(+),typeof(*)})::Union{Node,Nothing}
+    additive = group === (+)
+    op, inverse_op = additive ? (simplify_ops.add, simplify_ops.sub) : (simplify_ops.mul, simplify_ops.div)
+    inverse = additive ? (-) : (/)
+    parts_of = additive ? affine_parts : power_parts
     if is_const_leaf(n.r) && !is_const_leaf(n.l)
-        parts = power_parts(n.l, simplify_ops); c2 = n.r.val; inner_left = true
+        parts = parts_of(n.l, simplify_ops); c2 = n.r.val; inner_left = true
     elseif is_const_leaf(n.l) && !is_const_leaf(n.r)
-        parts = power_parts(n.r, simplify_ops); c2 = n.l.val; inner_left = false
+        parts = parts_of(n.r, simplify_ops); c2 = n.l.val; inner_left = false
     else
         return nothing
     end
     parts === nothing && return nothing
-    p, x, k = parts
-    if n.op == simplify_ops.mul
-        p2 = p; k2 = k * c2
-    elseif inner_left                 # (k*x^p) / c2
-        p2 = p; k2 = k / c2
-    else                              # c2 / (k*x^p)
-        p2 = -p; k2 = c2 / k
+    e, x, k = parts                   # the inner side: e*x + k, or k * x^e (e = ±1)
+    if n.op == op                     # (inner) ∘ c2
+        e2 = e; k2 = group(k, c2)
+    elseif inner_left                 # (inner) -/÷ c2
+        e2 = e; k2 = inverse(k, c2)
+    else                              # c2 -/÷ (inner)
+        e2 = -e; k2 = inverse(c2, k)
     end
-    (isfinite(k2) && k2 != 0.0) || return nothing
-    if p2 == 1
-        simplify_ops.mul != 0 && return binary_node(simplify_ops.mul, const_node(k2), x)
-        simplify_ops.div != 0 && return binary_node(simplify_ops.div, x, const_node(1.0 / k2))
+    # a product merged to 0 is left alone (0 * x, 0 / x)
+    (isfinite(k2) && (additive || k2 != 0.0)) || return nothing
+    if e2 == 1
+        if op != 0
+            return additive ? binary_node(op, x, const_node(k2)) : binary_node(op, const_node(k2), x)
+        end
+        inverse_op != 0 && return binary_node(inverse_op, x, const_node(additive ? -k2 : 1.0 / k2))
         return nothing
     else
-        simplify_ops.div != 0 || return nothing
-        return binary_node(simplify_ops.div, const_node(k2), x)
+        inverse_op != 0 || return nothing
+        return binary_node(inverse_op, const_node(k2), x)
     end
 end

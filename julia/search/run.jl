@@ -1,8 +1,19 @@
-# The main loop of the search: the islands (populations) evolve, in this
-# process or on worker processes (an `IslandRunner`, julia/search/islands.jl);
-# after every iteration (a barrier) the hall of fame is updated, the
-# coordinator draws the migration plan, progress is reported, a checkpoint
-# may be taken, and the stopping rules are checked.
+# The main loop of the search. Its state between iterations is a
+# `SearchState` (julia/search/search_state.jl), and `run_search` reads:
+#
+#     state = init_search(...)      the hall of fame and the islands' first members, fresh
+#                                   (seed expressions, enumeration) or from a `SearchSnapshot`
+#     report_progress!(state, ...)
+#     while stop_reason(...) === nothing        the stop rules
+#         iterate!(state, ...)      one iteration: the islands (populations) evolve, in this
+#                                   process or on worker processes (an `IslandRunner`,
+#                                   julia/search/islands.jl); then a barrier: the hall of fame
+#                                   is updated, the coordinator draws the migration plan, a
+#                                   checkpoint may be taken, the limits are checked, progress
+#                                   is reported
+#     end
+#     finish(state, ...)            the final checkpoint, the constants polished, a SearchResult
+#
 # Every island re-seeds its RNG from its seed and the iteration, so with a
 # seed the result depends neither on thread scheduling nor on the layout
 # (deterministic mode also disables time-based stopping).
@@ -37,157 +48,236 @@ function run_search(data::Dataset, opts::Options;
                     islands::IslandRunner=LocalIslands(), resume::Union{Nothing,SearchSnapshot}=nothing,
                     on_checkpoint::Union{Nothing,Function}=nothing, seed_trees::Vector{Node}=Node[])
     try
-        return _run_search(data, opts, on_progress, should_stop, islands, resume, on_checkpoint, seed_trees)
+        state = init_search(data, opts, islands, resume, seed_trees)
+        report_progress!(state, data, opts, islands, on_progress)
+        while (state.stop_reason = stop_reason(state, opts, should_stop)) === nothing
+            iterate!(state, data, opts, islands, should_stop, on_checkpoint, on_progress)
+        end
+        return finish(state, data, opts, islands, on_checkpoint, on_progress)
     finally
         close_islands!(islands)
     end
 end
 
-function _run_search(data::Dataset, opts::Options, on_progress::Function, should_stop::Function,
-                     islands::IslandRunner, resume::Union{Nothing,SearchSnapshot},
-                     on_checkpoint::Union{Nothing,Function}, seed_trees::Vector{Node})
+"""
+    init_search(data, opts, islands, resume, seed_trees) -> SearchState
+
+Validate the options, set the data's baseline loss and the deadline, and
+start the search: fresh (`resume === nothing`: `fresh_search`) or from the
+snapshot `resume` (`resumed_search`). The islands hold their first members
+and the hall of fame their best.
+"""
+function init_search(data::Dataset, opts::Options, islands::IslandRunner,
+                     resume::Union{Nothing,SearchSnapshot}, seed_trees::Vector{Node})::SearchState
     t0 = time()
     data.baseline_loss = baseline_loss(data, opts)
     control = opts.control
-    npop = opts.evolution.populations
     timed = control.timeout_in_seconds > 0 && !control.deterministic
     deadline = timed ? t0 + control.timeout_in_seconds : Inf
     set_deadline!(islands, deadline)
+    state = resume === nothing ? fresh_search(data, opts, islands, seed_trees, t0, deadline) :
+                                 resumed_search(data, opts, islands, resume, t0, deadline)
+    state.last_checkpoint = time()
+    return state
+end
+
+"""
+A new search: the island seeds drawn from `opts.control.seed`, the given
+seed expressions and the exhaustive enumeration into the hall of fame; the
+best distinct small expressions go round-robin into the populations (a
+quarter of each at most), after the given seed expressions.
+"""
+function fresh_search(data::Dataset, opts::Options, islands::IslandRunner, seed_trees::Vector{Node},
+                      t0::Float64, deadline::Float64)::SearchState
     maxsize = opts.constraints.maxsize
-
-    if resume === nothing
-        master_seed = UInt(control.seed)
-        master = MersenneTwister(master_seed)
-        seeds = [rand(master, UInt) for _ in 1:npop]
-        # seeding from exhaustive enumeration: the best distinct small expressions
-        # go round-robin into the populations (a quarter of each at most), after
-        # the given seed expressions
-        enum_state = PopulationState(rand(master, UInt), data, opts; batched=false)
-        given = seed_members(seed_trees, enum_state, data, opts)
-        hof = HallOfFame(hof_capacity(given, maxsize))
-        ranked = enumeration_seeds(data, opts, enum_state, t0)
-        for m in enum_state.best
-            m === nothing || offer!(hof, m)
-        end
-        foreach(m -> offer!(hof, m), given)
-        popseeds = population_seeds(vcat(evolvable(given, opts), ranked), opts)
-        other = (evals=enum_state.evals, eval_ns=eval_ns(enum_state), node_rows=node_rows(enum_state))
-        freq = zeros(maxsize)
-        it0 = 0; elapsed0 = 0.0
-        snaps = nothing
-    else
-        check_resumable(resume, opts)
-        master_seed = resume.master_seed
-        seeds = UInt[s.seed for s in resume.islands]
-        hof = snapshot_hof(resume, maxsize)
-        popseeds = [Node[] for _ in 1:npop]
-        other = (evals=resume.other_evals, eval_ns=UInt64(0), node_rows=0)
-        freq = length(resume.freq) == maxsize ? copy(resume.freq) : zeros(maxsize)
-        it0 = resume.iteration; elapsed0 = resume.elapsed
-        snaps = resume.islands
-    end
-    mig_rng = MersenneTwister(master_seed)
-
-    hof_loss = hof_losses!(Vector{Float64}(undef, maxsize), hof)   # what evolution can reach
-    reports = start_islands!(islands, data, opts, seeds, popseeds, hof_loss, snaps)
-    for r in reports, m in r.best
+    master_seed = UInt(opts.control.seed)
+    master = MersenneTwister(master_seed)
+    seeds = [rand(master, UInt) for _ in 1:opts.evolution.populations]
+    enum_state = PopulationState(rand(master, UInt), data, opts; batched=false)
+    given = seed_members(seed_trees, enum_state, data, opts)
+    hof = HallOfFame(hof_capacity(given, maxsize))
+    ranked = enumeration_seeds(data, opts, enum_state, t0)
+    for m in enum_state.best
         m === nothing || offer!(hof, m)
     end
+    foreach(m -> offer!(hof, m), given)
+    popseeds = population_seeds(vcat(evolvable(given, opts), ranked), opts)
+    state = SearchState(t0, deadline, master_seed, hof, zeros(maxsize), 0, 0.0,
+                        enum_state.evals, eval_ns(enum_state), node_rows(enum_state))
+    launch_islands!(state, data, opts, islands, seeds, popseeds, nothing)
+    return state
+end
 
-    latest = Dict{Int,IslandReport}(r.island => r for r in reports)
-    evals() = other.evals + reduce(+, (r.evals for r in values(latest)); init=0)
-    rate_evals0 = evals()
-    last_progress = 0.0
-    lost_message = ""
-    function report(iter)
-        el = time() - t0
-        front = pareto_front(hof)
-        on_progress(SearchProgress(iter - it0, control.niterations, evals(),
-            el > 0 ? (evals() - (resume === nothing ? 0 : rate_evals0)) / el : 0.0, elapsed0 + el,
-            isempty(front) ? Inf : front[end].loss,
-            front_entries(hof, data, opts; uncertainties=false),
-            isempty(lost_message) ? layout_status(islands) : lost_message))
-        last_progress = time()
+"""
+A search continued from the snapshot `resume`: its islands, hall of fame,
+frequencies and counters; the progress rate counts only this run's
+evaluations.
+"""
+function resumed_search(data::Dataset, opts::Options, islands::IslandRunner, resume::SearchSnapshot,
+                        t0::Float64, deadline::Float64)::SearchState
+    check_resumable(resume, opts)
+    maxsize = opts.constraints.maxsize
+    freq = length(resume.freq) == maxsize ? copy(resume.freq) : zeros(maxsize)
+    state = SearchState(t0, deadline, resume.master_seed, snapshot_hof(resume, maxsize), freq,
+                        resume.iteration, resume.elapsed, resume.other_evals, UInt64(0), 0)
+    launch_islands!(state, data, opts, islands, UInt[s.seed for s in resume.islands],
+                    [Node[] for _ in 1:opts.evolution.populations], resume.islands)
+    state.rate_evals0 = total_evals(state)
+    return state
+end
+
+"""Start the islands (from seeds, or from snapshots) and take their first reports."""
+function launch_islands!(state::SearchState, data::Dataset, opts::Options, islands::IslandRunner,
+                         seeds::Vector{UInt}, popseeds::Vector{Vector{Node}},
+                         snapshots::Union{Nothing,Vector{IslandSnapshot}})
+    reports = start_islands!(islands, data, opts, seeds, popseeds, state.hof_loss, snapshots)
+    for r in reports, m in r.best
+        m === nothing || offer!(state.hof, m)
     end
-    # a checkpoint only of a complete state (an island of a lost process may be missing until re-seeded)
-    function checkpoint(iter)
-        s = snapshot(iter)
-        length(s.islands) == npop && on_checkpoint(s)
+    for r in reports
+        state.latest[r.island] = r
     end
-    snapshot(iter) = SearchSnapshot(iter, master_seed, island_snapshots(islands),
-        PopMember[m for m in hof.members if m !== nothing], copy(freq), other.evals, elapsed0 + time() - t0)
-    last_checkpoint = time()
-    report(it0)
+    return state
+end
 
-    stop_reason = "niterations"
-    iter = it0
-    while iter < it0 + control.niterations
-        if should_stop()
-            stop_reason = "interrupted"; break
-        end
-        iter += 1
-        hof_losses!(hof_loss, hof)
-        reports = iterate_islands!(islands, iter, hof_loss, freq, should_stop)
-        lost = false
-        try
-            append!(reports, reseed_lost_islands!(islands, iter,
-                                                  filter(m -> m.complexity <= maxsize, pareto_front(hof)), hof_loss))
-        catch err
-            err isa AllWorkersLost || rethrow()
-            stop_reason = "workers_lost"
-            lost = true
-            lost_message = err.msg
-        end
-        sort!(reports; by=r -> r.island)
-        # barrier: merge in a fixed order (deterministic)
-        for r in reports
-            latest[r.island] = r
-            for m in r.best
-                m === nothing || offer!(hof, m)
-            end
-        end
-        lost && break
-        total = zeros(maxsize)
-        for r in reports
-            total .+= r.freq
-        end
-        s = sum(total)
-        s > 0 && (freq .= total ./ s)
-        reseed!(mig_rng, master_seed, iter)
-        migrate_islands!(islands, migration_plan([r.pool for r in reports],
-                                                 opts.evolution.population_size, hof, opts, mig_rng))
+"""
+    iterate!(state, data, opts, islands, should_stop, on_checkpoint, on_progress)
 
-        front = pareto_front(hof)
-        if islands_stopped(islands)
-            stop_reason = "interrupted"; break
-        end
-        if on_checkpoint !== nothing && control.checkpoint_interval > 0 &&
-           time() - last_checkpoint >= control.checkpoint_interval
-            checkpoint(iter)
-            last_checkpoint = time()
-        end
-        if time() > deadline
-            stop_reason = "timeout"; break
-        end
-        if control.max_evals > 0 && evals() >= control.max_evals
-            stop_reason = "max_evals"; break
-        end
-        if !isnan(control.early_stop_condition) && !isempty(front) &&
-           front[end].loss <= control.early_stop_condition
-            stop_reason = "early_stop_condition"; break
-        end
-        if time() - last_progress >= control.progress_interval
-            report(iter)
+One iteration: the islands evolve; at the barrier their reports are merged
+in island order into the hall of fame, the complexity frequencies are
+updated, the coordinator draws the migration plan, a checkpoint is taken
+when one is due, the limits are checked (`limit_reached`) and, unless one
+ends the search, progress is reported when due. Sets `state.stop_reason`
+when the iteration ends the search (all worker processes lost, the islands
+stopped by an interrupt, a limit).
+"""
+function iterate!(state::SearchState, data::Dataset, opts::Options, islands::IslandRunner,
+                  should_stop::Function, on_checkpoint::Union{Nothing,Function}, on_progress::Function)
+    control = opts.control
+    maxsize = opts.constraints.maxsize
+    hof = state.hof
+    state.iteration += 1
+    iter = state.iteration
+    hof_losses!(state.hof_loss, hof)
+    reports = iterate_islands!(islands, iter, state.hof_loss, state.freq, should_stop)
+    lost = false
+    try
+        append!(reports, reseed_lost_islands!(islands, iter,
+                                              filter(m -> m.complexity <= maxsize, pareto_front(hof)),
+                                              state.hof_loss))
+    catch err
+        err isa AllWorkersLost || rethrow()
+        state.stop_reason = "workers_lost"
+        state.status = err.msg
+        lost = true
+    end
+    sort!(reports; by=r -> r.island)
+    # barrier: merge in a fixed order (deterministic)
+    for r in reports
+        state.latest[r.island] = r
+        for m in r.best
+            m === nothing || offer!(hof, m)
         end
     end
-    # the state to continue from: the last completed iteration, before the final polish
-    on_checkpoint !== nothing && stop_reason != "workers_lost" && checkpoint(iter)
+    lost && return state
+    total = zeros(maxsize)
+    for r in reports
+        total .+= r.freq
+    end
+    s = sum(total)
+    s > 0 && (state.freq .= total ./ s)
+    reseed!(state.mig_rng, state.master_seed, iter)
+    migrate_islands!(islands, migration_plan([r.pool for r in reports],
+                                             opts.evolution.population_size, hof, opts, state.mig_rng))
+    if islands_stopped(islands)
+        state.stop_reason = "interrupted"
+        return state
+    end
+    if on_checkpoint !== nothing && control.checkpoint_interval > 0 &&
+       time() - state.last_checkpoint >= control.checkpoint_interval
+        checkpoint!(state, opts, islands, on_checkpoint)
+        state.last_checkpoint = time()
+    end
+    state.stop_reason = limit_reached(state, opts)
+    # when a limit ends the search, `finish` reports
+    if state.stop_reason === nothing && time() - state.last_progress >= control.progress_interval
+        report_progress!(state, data, opts, islands, on_progress)
+    end
+    return state
+end
+
+"""
+    stop_reason(state, opts, should_stop) -> Union{Nothing,String}
+
+The stop rules, before an iteration: the reason the last iteration gave
+(`iterate!`: "workers_lost", "interrupted", or a limit: `limit_reached`),
+"niterations" when this run has done its iterations, "interrupted" when
+`should_stop()`; `nothing`: go on.
+"""
+function stop_reason(state::SearchState, opts::Options, should_stop::Function)::Union{Nothing,String}
+    state.stop_reason === nothing || return state.stop_reason
+    state.iteration >= state.first_iteration + opts.control.niterations && return "niterations"
+    should_stop() && return "interrupted"
+    return nothing
+end
+
+"""
+    limit_reached(state, opts) -> Union{Nothing,String}
+
+The limits, checked after every iteration: "timeout" past the deadline,
+"max_evals" at `max_evals` evaluations, "early_stop_condition" when the
+lowest loss in the hall of fame reaches it; `nothing`: none reached.
+"""
+function limit_reached(state::SearchState, opts::Options)::Union{Nothing,String}
+    control = opts.control
+    time() > state.deadline && return "timeout"
+    control.max_evals > 0 && total_evals(state) >= control.max_evals && return "max_evals"
+    if !isnan(control.early_stop_condition)
+        front = pareto_front(state.hof)
+        !isempty(front) && front[end].loss <= control.early_stop_condition && return "early_stop_condition"
+    end
+    return nothing
+end
+
+"""
+    finish(state, data, opts, islands, on_checkpoint, on_progress) -> SearchResult
+
+The end of the search: the final checkpoint (the state after the last
+completed iteration, before the polish; none when all worker processes were
+lost), the constants of the front refitted on all rows after a batched
+search, the final progress report, and the result.
+"""
+function finish(state::SearchState, data::Dataset, opts::Options, islands::IslandRunner,
+                on_checkpoint::Union{Nothing,Function}, on_progress::Function)::SearchResult
+    stop = state.stop_reason::String
+    on_checkpoint !== nothing && stop != "workers_lost" && checkpoint!(state, opts, islands, on_checkpoint)
     # batching: the front's constants were fitted on batches; refit them on all rows
-    any(r -> r.batched, values(latest)) && polish_constants!(hof, data, opts, MersenneTwister(master_seed))
-    report(iter)
-    return SearchResult(front_entries(hof, data, opts), stop_reason, iter - it0, evals(), time() - t0,
-                        (other.eval_ns + reduce(+, (r.eval_ns for r in values(latest)); init=UInt64(0))) / 1e9,
-                        other.node_rows + reduce(+, (r.node_rows for r in values(latest)); init=0))
+    any(r -> r.batched, values(state.latest)) &&
+        polish_constants!(state.hof, data, opts, MersenneTwister(state.master_seed))
+    report_progress!(state, data, opts, islands, on_progress)
+    return SearchResult(front_entries(state.hof, data, opts), stop, state.iteration - state.first_iteration,
+                        total_evals(state), time() - state.t0, eval_seconds(state), total_node_rows(state))
+end
+
+"""Report progress: iterations done in this run, evaluations and their rate, the front."""
+function report_progress!(state::SearchState, data::Dataset, opts::Options, islands::IslandRunner,
+                          on_progress::Function)
+    el = time() - state.t0
+    front = pareto_front(state.hof)
+    on_progress(SearchProgress(state.iteration - state.first_iteration, opts.control.niterations,
+        total_evals(state), el > 0 ? (total_evals(state) - state.rate_evals0) / el : 0.0, state.elapsed0 + el,
+        isempty(front) ? Inf : front[end].loss,
+        front_entries(state.hof, data, opts; uncertainties=false),
+        isempty(state.status) ? layout_status(islands) : state.status))
+    state.last_progress = time()
+    return state
+end
+
+"""A checkpoint, only of a complete state (an island of a lost process may be missing until re-seeded)."""
+function checkpoint!(state::SearchState, opts::Options, islands::IslandRunner, on_checkpoint::Function)
+    s = search_snapshot(state, islands)
+    length(s.islands) == opts.evolution.populations && on_checkpoint(s)
+    return state
 end
 
 """
