@@ -269,30 +269,46 @@ def test_install_builds_missing_image_and_skips_with_flag(engine, monkeypatch, c
 
 # ------------------------------------------------------------ worker_process.py
 
-def _bare_worker(script=None):
-    w = object.__new__(bridge.JuliaWorker)
-    w.julia, w.threads, w.project_dir = "/x/julia", 2, "/src/julia"
-    w.worker_script = script
-    return w
+def test_worker_command_uses_image_only_when_given():
+    plain = worker_process.worker_command("/x/julia", 2, "/src/julia")
+    assert plain == ["/x/julia", "--project=/src/julia", "-t", "2", "--startup-file=no",
+                     "--history-file=no", "/src/julia/worker.jl"]
+    with_image = worker_process.worker_command("/x/julia", 2, "/src/julia", "/cache/img.so")
+    assert with_image[:3] == ["/x/julia", "-J", "/cache/img.so"]
+    assert with_image[3:-2] == plain[1:-1]
+    assert with_image[-2] == "-e" and '"/src/julia/worker.jl"' in with_image[-1]
+    assert "KeplerSRWorker.main" in with_image[-1]
 
 
-def test_worker_command_uses_image_only_when_given(monkeypatch):
-    w = _bare_worker()
-    plain = w._command(None)
-    assert "-J" not in plain and plain[-1] == "/src/julia/worker.jl"
-    with_image = w._command("/cache/img.so")
-    assert with_image[1:3] == ["-J", "/cache/img.so"]
-    assert "-e" in with_image and "/src/julia/worker.jl" in with_image[-1]
+def test_worker_command_quotes_the_worker_path_for_julia():
+    cmd = worker_process.worker_command("julia", 1, '/a "b"/$HOME', "/cache/img.so")
+    assert '"/a \\"b\\"/\\$HOME/worker.jl"' in cmd[-1]   # a Julia string, no interpolation
 
 
 def test_worker_script_replaces_only_the_worker_file():
-    shipped = _bare_worker()
-    fake = _bare_worker("/tmp/fake_worker.jl")
-    assert fake._command(None) == shipped._command(None)[:-1] + ["/tmp/fake_worker.jl"]
-    with_image = fake._command("/cache/img.so")
+    def command(image=None, script=None):
+        return worker_process.worker_command("/x/julia", 2, "/src/julia", image, script)
+
+    assert command(script="/tmp/fake_worker.jl") == command()[:-1] + ["/tmp/fake_worker.jl"]
+    with_image = command("/cache/img.so", Path("/tmp/fake_worker.jl"))
     assert with_image[1:3] == ["-J", "/cache/img.so"] and with_image[-1] == "/tmp/fake_worker.jl"
     assert "-e" not in with_image
-    assert with_image[:-1] == shipped._command("/cache/img.so")[:-2]
+    assert with_image[:-1] == command("/cache/img.so")[:-2]
+
+
+def test_worker_env_names_the_julia_executable_and_engine(tmp_path):
+    exe = tmp_path / "bin" / "julia"
+    exe.parent.mkdir()
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    base = {"PATH": str(exe.parent), "OTHER": "1"}
+    env = worker_process.worker_env("julia", "/src/julia", base)
+    assert env == dict(base, KEPLERSR_JULIA_EXE=str(exe), KEPLERSR_ENGINE_DIR="/src/julia")
+    assert base == {"PATH": str(exe.parent), "OTHER": "1"}             # the input is not changed
+    assert worker_process.worker_env("bin/julia", "/e", {})["KEPLERSR_JULIA_EXE"] == \
+        os.path.abspath("bin/julia")
+    assert worker_process.worker_env("nojulia", "/e", {"PATH": str(tmp_path)})[
+        "KEPLERSR_JULIA_EXE"] == "nojulia"
 
 
 def test_worker_retries_without_a_broken_image(monkeypatch):
