@@ -104,3 +104,27 @@ end
     @test res["type"] == "result" && res["iterations"] == 2 && calls[] == 1
     @test finish() == 0
 end
+
+@testset "the heartbeat beats until the search ends, never after its reply" begin
+    for fails in (false, true)
+        function search(data, opts; on_progress, kwargs...)
+            sleep(1.2)    # yields, without progress: the heartbeat (every 0.5 s) beats
+            fails && error("search failed")
+            return K.run_search(data, opts; on_progress=p -> nothing, kwargs...)
+        end
+        request, reply, finish = start_worker(search=search)
+        request(fit_request("h1", SMALL)...)
+        frames = Dict{String,Any}[]
+        while isempty(frames) || !(frames[end]["type"] in ("result", "error"))
+            push!(frames, reply())
+        end
+        @test frames[end]["type"] == (fails ? "error" : "result")
+        beats = filter(m -> m["type"] == "heartbeat", frames)
+        @test length(beats) >= 1 && all(m -> m["id"] == "h1" && m["stage"] == "starting", beats)
+        @test length(frames) == length(beats) + 1
+        sleep(0.8)    # a heartbeat left running would send a frame now
+        request(Dict{String,Any}("type" => "describe", "id" => "d2"))
+        @test reply()["type"] == "description"
+        @test finish() == 0
+    end
+end
