@@ -1,5 +1,5 @@
-"""Layouts of a search (serial, threads, worker processes), faults of worker
-processes, checkpoints, warm start and resume (issue 9)."""
+"""Layouts of a search (serial, threads, worker processes, SSH hosts), faults of
+worker processes, checkpoints, warm start and resume."""
 
 import json
 import os
