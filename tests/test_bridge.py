@@ -1,7 +1,7 @@
 """Tests of the Python <-> Julia worker bridge (keplersr.bridge, keplersr.install).
 
 Most tests talk to a fake worker, ``JuliaWorker(worker_script=
-julia/test/fake_worker.jl)``: the real worker's request loop serving fits
+tests/julia/fake_worker.jl)``: the real worker's request loop serving fits
 with a fake search (its behaviour set per fit by the options key
 "fake_search", see that file), so these tests exercise the protocol, the
 worker's concurrency and the failure handling without depending on the
@@ -28,8 +28,7 @@ from keplersr.install import (JuliaNotFoundError, find_julia, install_julia, jul
 pytestmark = pytest.mark.julia
 
 THREADS = 2
-FAKE_WORKER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                           "julia", "test", "fake_worker.jl")
+FAKE_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "julia", "fake_worker.jl")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -370,4 +369,4 @@ def test_julia_project_dir_holds_engine():
     d = julia_project_dir()
     assert os.path.isfile(os.path.join(d, "KeplerSR.jl"))
     assert os.path.isfile(os.path.join(d, "worker.jl"))
-    assert os.path.isfile(FAKE_WORKER)
+    assert not os.path.exists(os.path.join(d, "test"))    # the engine's tests are in tests/julia/

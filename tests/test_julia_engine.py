@@ -1,4 +1,4 @@
-"""The engine's Julia unit tests (julia/test/runtests.jl), run from the same
+"""The engine's Julia unit tests (tests/julia/runtests.jl), run from the same
 pytest command as the Python tests."""
 
 import os
@@ -6,15 +6,14 @@ import subprocess
 
 import pytest
 
-from keplersr.julia_env import find_julia, julia_project_dir
+from keplersr.julia_env import find_julia
 
 
 @pytest.mark.julia
 @pytest.mark.slow
 def test_julia_unit_tests_pass():
     julia = find_julia()            # a missing Julia is an error, never a skip
-    jdir = julia_project_dir()
-    runtests = os.path.join(jdir, "test", "runtests.jl")
+    runtests = os.path.join(os.path.dirname(os.path.abspath(__file__)), "julia", "runtests.jl")
     assert os.path.exists(runtests), f"engine tests not found at {runtests}"
     proc = subprocess.run([julia, "--startup-file=no", "-t", "2", runtests],
                           capture_output=True, text=True, timeout=1200)

@@ -19,10 +19,9 @@ from keplersr.sysimage import SysimageError
 def engine(tmp_path, monkeypatch):
     """A fake engine source folder and cache folder; Julia's version is fixed to 1.5.3."""
     src = tmp_path / "julia"
-    (src / "test").mkdir(parents=True)
+    src.mkdir()
     (src / "KeplerSR.jl").write_text("module KeplerSR\ninclude(\"a.jl\")\nend\n")
     (src / "a.jl").write_text("f(x) = x + 1\n")
-    (src / "test" / "runtests.jl").write_text("# tests\n")
     monkeypatch.setattr(sysimage, "julia_project_dir", lambda: str(src))
     monkeypatch.setattr(sysimage, "julia_version", lambda julia: "1.5.3")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -47,7 +46,7 @@ def test_cache_key_follows_engine_sources_only(engine):
     (engine / "a.jl").write_text("f(x) = x + 2\n")
     changed = sysimage.source_hash()
     assert changed != key
-    (engine / "test" / "runtests.jl").write_text("# other tests\n")   # tests do not count
+    (engine / "notes.md").write_text("not Julia\n")                   # other files do not count
     assert sysimage.source_hash() == changed
     (engine / "b.jl").write_text("g(x) = 0\n")                        # a new source does
     assert sysimage.source_hash() != changed
@@ -59,8 +58,6 @@ def test_cache_key_covers_engine_files_in_subfolders(engine):
     (engine / "io" / "wire").mkdir(parents=True)
     (engine / "core" / "tree.jl").write_text("struct Tree end\n")
     (engine / "io" / "wire" / "frames.jl").write_text("const MAGIC = 1\n")
-    (engine / "test" / "core").mkdir()
-    (engine / "test" / "core" / "test_tree.jl").write_text("# a test\n")
     (engine / "core" / "notes.md").write_text("not Julia\n")
     rel = [p.relative_to(engine).as_posix() for p in sysimage.engine_sources()]
     assert rel == ["KeplerSR.jl", "a.jl", "core/tree.jl", "io/wire/frames.jl"]
@@ -68,7 +65,6 @@ def test_cache_key_covers_engine_files_in_subfolders(engine):
     (engine / "io" / "wire" / "frames.jl").write_text("const MAGIC = 2\n")   # a nested edit counts
     edited = sysimage.source_hash()
     assert edited != key
-    (engine / "test" / "core" / "test_tree.jl").write_text("# another test\n")   # tests do not
     (engine / "core" / "notes.md").write_text("still not Julia\n")
     assert sysimage.source_hash() == edited
     (engine / "core" / "tree.jl").rename(engine / "io" / "tree.jl")   # same content, moved
@@ -83,11 +79,10 @@ def test_engine_sources_need_the_engine_entry_file(tmp_path):
 
 
 def test_real_engine_sources_are_all_counted():
-    """Every .jl of the repository's engine outside julia/test/ is in the key, wherever it lives."""
+    """Every .jl of the repository's engine is in the key, wherever it lives."""
     from keplersr.julia_env import julia_project_dir
     root = Path(julia_project_dir())
-    expected = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.jl")
-                      if p.relative_to(root).parts[0] != "test")
+    expected = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.jl"))
     got = [p.relative_to(root).as_posix() for p in sysimage.engine_sources(root)]
     assert got == expected and "KeplerSR.jl" in got
 

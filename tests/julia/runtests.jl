@@ -1,4 +1,4 @@
-# All Julia unit tests of the engine: `julia --startup-file=no julia/test/runtests.jl`
+# All Julia unit tests of the engine (julia/): `julia --startup-file=no tests/julia/runtests.jl`
 # (run by the Python test suite too, see tests/test_julia_engine.py).
 #
 # The engine (and the worker module) are loaded once, into Main; each
@@ -7,8 +7,9 @@
 using Test
 
 const TESTDIR = @__DIR__
-include(joinpath(TESTDIR, "..", "KeplerSR.jl"))
-include(joinpath(TESTDIR, "..", "worker.jl"))   # Main.KeplerSRWorker; its main() is not run
+const ENGINE = joinpath(TESTDIR, "..", "..", "julia")
+include(joinpath(ENGINE, "KeplerSR.jl"))
+include(joinpath(ENGINE, "worker.jl"))   # Main.KeplerSRWorker; its main() is not run
 
 @testset "KeplerSR engine" begin
     for f in sort(readdir(TESTDIR))

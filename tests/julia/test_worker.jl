@@ -1,10 +1,10 @@
 # Tests of the worker (julia/worker.jl) on in-memory streams: the `describe`
 # request, a fit with the engine's search and a fit with a search given to
-# `serve`. Run: julia --startup-file=no julia/test/test_worker.jl
+# `serve`. Run: julia --startup-file=no tests/julia/test_worker.jl
 using Test
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
-isdefined(Main, :KeplerSRWorker) || Base.include(Main, joinpath(@__DIR__, "..", "worker.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
+isdefined(Main, :KeplerSRWorker) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "worker.jl"))
 using Main.KeplerSR
 const K = Main.KeplerSR
 const W = Main.KeplerSRWorker
