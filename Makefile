@@ -19,11 +19,11 @@ demo: setup
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS) tests
 
-# issue 4's example: the CP-odd optimal observable in WBF Higgs production
+# the WBF example: the CP-odd optimal observable in WBF Higgs production
 wbf-example: setup
 	$(PY) examples/wbf_cp_score.py
 
-# issue 11: the WBF physics score (parton, detector A, theta != 0, variant table), then ZH
+# the physics scores: WBF (parton, detector A, theta != 0, variant table), then ZH
 physics-example: setup
 	$(PY) examples/wbf_cp_score.py
 	$(PY) examples/zh_d6_score.py

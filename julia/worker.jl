@@ -160,51 +160,59 @@ function handle_fit(worker::WorkerState, msg::AbstractDict, payload::Vector{UInt
     hbint = Float64(get(msg, "heartbeat_interval", 1.0))
     hb = start_heartbeat(worker, id, hbint)
     try
-        data = dataset_from_fit(msg, payload)
-        optd = get(msg, "options", Dict{String,Any}())
-        optd isa Dict{String,Any} || throw(ArgumentError("fit message: options must be an object"))
-        spec = options_spec_from_dict(optd, data.nfeatures)
-        opts = Options(spec)
-        fn = search === nothing ? default_search() : search
-        # warm start: the snapshot to continue from (read, and checked, before anything starts)
-        resume_path = get(msg, "resume_from", nothing)
-        resume = resume_path isa String ? read_checkpoint(resume_path, opts, data.nfeatures) : nothing
-        ckpt_path = get(msg, "checkpoint_path", nothing)
-        on_checkpoint = ckpt_path isa String ?
-            (s -> write_checkpoint(ckpt_path, s, opts, data.nfeatures)) : nothing
-        on_progress = function (p)
-            m = progress_message(p, data, opts)
-            # heartbeats cover startup up to the end of the first iteration
-            # (the engine may report iteration 0 before compiling the rest)
-            it = get(m, "iteration", 1)
-            (it isa Integer && it < 1) || (hb.active = false)
-            m["type"] = "progress"
-            m["id"] = id
-            send(worker, m)
-            return nothing
+        res, data, opts = try
+            run_fit(worker, id, hb, msg, payload, search)
+        finally
+            stop_heartbeat(hb)    # once, however the fit ended, before its result or error frame
         end
-        should_stop = function ()
-            yield()    # let the stdin reader task see an `interrupt`
-            return worker.interrupt_id == id || worker.closing
-        end
-        # invokelatest: user operators/losses were just defined by eval.
-        seed_trees = seed_trees_from_list(get(msg, "seed_expressions", nothing), opts, data.nfeatures)
-        islands = island_runner(opts, spec)    # worker processes start here (multiprocessing)
-        res = Base.invokelatest(fn, data, opts; on_progress=on_progress, should_stop=should_stop,
-                                islands=islands, resume=resume, on_checkpoint=on_checkpoint, seed_trees=seed_trees)
-        stop_heartbeat(hb)
         m = result_message(res, data, opts)
         m["type"] = "result"
         m["id"] = id
         m["interrupted"] = worker.interrupt_id == id
         send(worker, m)
     catch err
-        stop_heartbeat(hb)
         send(worker, error_frame(id, err, catch_backtrace()))
-    finally
-        stop_heartbeat(hb)
     end
     return nothing
+end
+
+"""Decode fit request `id` and run its search; returns `(result, data, opts)`. `hb` is the
+fit's heartbeat, switched off by the first progress frame past iteration 0."""
+function run_fit(worker::WorkerState, id::String, hb::Heartbeat, msg::AbstractDict,
+                 payload::Vector{UInt8}, search)
+    data = dataset_from_fit(msg, payload)
+    optd = get(msg, "options", Dict{String,Any}())
+    optd isa Dict{String,Any} || throw(ArgumentError("fit message: options must be an object"))
+    spec = options_spec_from_dict(optd, data.nfeatures)
+    opts = Options(spec)
+    fn = search === nothing ? default_search() : search
+    # warm start: the snapshot to continue from (read, and checked, before anything starts)
+    resume_path = get(msg, "resume_from", nothing)
+    resume = resume_path isa String ? read_checkpoint(resume_path, opts, data.nfeatures) : nothing
+    ckpt_path = get(msg, "checkpoint_path", nothing)
+    on_checkpoint = ckpt_path isa String ?
+        (s -> write_checkpoint(ckpt_path, s, opts, data.nfeatures)) : nothing
+    on_progress = function (p)
+        m = progress_message(p, data, opts)
+        # heartbeats cover startup up to the end of the first iteration
+        # (the engine may report iteration 0 before compiling the rest)
+        it = get(m, "iteration", 1)
+        (it isa Integer && it < 1) || (hb.active = false)
+        m["type"] = "progress"
+        m["id"] = id
+        send(worker, m)
+        return nothing
+    end
+    should_stop = function ()
+        yield()    # let the stdin reader task see an `interrupt`
+        return worker.interrupt_id == id || worker.closing
+    end
+    # invokelatest: user operators/losses were just defined by eval.
+    seed_trees = seed_trees_from_list(get(msg, "seed_expressions", nothing), opts, data.nfeatures)
+    islands = island_runner(opts, spec)    # worker processes start here (multiprocessing)
+    res = Base.invokelatest(fn, data, opts; on_progress=on_progress, should_stop=should_stop,
+                            islands=islands, resume=resume, on_checkpoint=on_checkpoint, seed_trees=seed_trees)
+    return res, data, opts
 end
 
 # ---------------------------------------------------------------- loop

@@ -1,11 +1,22 @@
 """Shared fixtures: one warm Julia worker for the whole session and small fast
 search settings; the `julia` and `slow` markers.
 
-Markers (registered in pyproject.toml): `julia` marks every test that needs
-Julia (applied here to each test that uses the `julia_worker` fixture, and by
-`pytestmark` in modules that start Julia themselves); `slow` marks tests that
-take more than about 10 s. The README's test command runs everything;
-`make test PYTEST_ARGS='-m "not julia"'` runs the fast Python-only part.
+Markers (registered in pyproject.toml):
+
+* `julia`: the test starts Julia (a worker or a Julia subprocess). Applied
+  here to every test that uses the `julia_worker` fixture; a test that starts
+  Julia itself carries the mark, by `pytestmark` only in modules where every
+  test does (test_julia_engine.py, test_sklearn_conformance.py,
+  test_wbf_regression.py). Pure-Python tests are never marked, wherever they
+  live (test_bridge.py's frame codec and `find_julia` tests, say).
+* `slow`: the test takes more than about 10 s, or starts Julia worker
+  processes or a loopback sshd (test_parallelism.py's searches, the SSH
+  tests).
+
+The README's test command (`make test`) runs everything. `make test
+PYTEST_ARGS='-m "not julia"'` runs every pure-Python test in about half a
+minute and starts no Julia process (it passes with `KEPLERSR_JULIA=/nonexistent`);
+`-m "not slow"` leaves out the long runs and the process and SSH tests.
 """
 
 import signal

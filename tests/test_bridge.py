@@ -1,7 +1,7 @@
 """Tests of the Python <-> Julia worker bridge (keplersr.bridge, keplersr.install).
 
 Most tests talk to a fake worker, ``JuliaWorker(worker_script=
-julia/test/fake_worker.jl)``: the real worker's request loop serving fits
+tests/julia/fake_worker.jl)``: the real worker's request loop serving fits
 with a fake search (its behaviour set per fit by the options key
 "fake_search", see that file), so these tests exercise the protocol, the
 worker's concurrency and the failure handling without depending on the
@@ -25,11 +25,8 @@ from keplersr.bridge import (FitResult, JuliaArgumentError, JuliaError, JuliaWor
 from keplersr.install import (JuliaNotFoundError, find_julia, install_julia, julia_project_dir,
                               julia_works)
 
-pytestmark = pytest.mark.julia
-
 THREADS = 2
-FAKE_WORKER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                           "julia", "test", "fake_worker.jl")
+FAKE_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "julia", "fake_worker.jl")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -83,6 +80,7 @@ def bits(x: float) -> bytes:
     return struct.pack("<d", x)
 
 
+@pytest.mark.julia
 def test_ping_reports_versions(worker):
     info = worker.ping()
     assert info["julia_version"].count(".") == 2
@@ -92,6 +90,7 @@ def test_ping_reports_versions(worker):
     assert isinstance(info["engine_version"], str) and info["engine_version"]
 
 
+@pytest.mark.julia
 def test_describe_reports_what_the_engine_accepts(worker):
     d = worker.describe()
     defaults = d["option_defaults"]
@@ -104,12 +103,14 @@ def test_describe_reports_what_the_engine_accepts(worker):
     assert d["protocol_version"] == bridge.PROTOCOL_VERSION
 
 
+@pytest.mark.julia
 def test_fake_search_key_is_unknown_to_the_real_worker():
     real = get_worker(threads=THREADS)
     with pytest.raises(JuliaArgumentError, match="fake_search"):
         fake_fit(real, {"nprogress": 1})
 
 
+@pytest.mark.julia
 def test_constants_round_trip_bit_exact(worker):
     rng = np.random.default_rng(0)
     tricky = [0.1 + 0.2, 1 / 3, math.pi, -0.0, 5e-324, 2.2250738585072014e-308,
@@ -128,6 +129,7 @@ def test_constants_round_trip_bit_exact(worker):
     assert res.records[0]["codes"] == [1, -1]
 
 
+@pytest.mark.julia
 def test_data_layout_reaches_julia_column_major(worker):
     X = np.arange(15, dtype=float).reshape(5, 3) * 1.25   # C-ordered input
     w = np.linspace(0.5, 2.5, 5)
@@ -139,6 +141,7 @@ def test_data_layout_reaches_julia_column_major(worker):
     assert echo["constants"] == list(X.flatten(order="F")) + list(w)
 
 
+@pytest.mark.julia
 def test_progress_frames_arrive_in_order(worker):
     seen = []
     res = fake_fit(worker, {"nprogress": 6, "interval": 0.01}, on_progress=seen.append)
@@ -151,6 +154,7 @@ def test_progress_frames_arrive_in_order(worker):
     assert res.iterations == 6 and res.evals == 600 and len(res.records) == 6
 
 
+@pytest.mark.julia
 def test_julia_exception_becomes_julia_error_and_worker_survives(worker):
     pid = worker.pid
     with pytest.raises(JuliaError, match="boom 42"):
@@ -160,6 +164,7 @@ def test_julia_exception_becomes_julia_error_and_worker_survives(worker):
     assert res.iterations == 2 and worker.pid == pid
 
 
+@pytest.mark.julia
 def test_unknown_option_is_argument_error_naming_it(worker):
     with pytest.raises(JuliaArgumentError, match="not_a_real_option") as info:
         fake_fit(worker, {"nprogress": 1}, options={"not_a_real_option": 3})
@@ -167,12 +172,14 @@ def test_unknown_option_is_argument_error_naming_it(worker):
     assert info.value.julia_type == "ArgumentError"
 
 
+@pytest.mark.julia
 def test_bad_data_is_argument_error(worker):
     y = np.array([1.0, np.nan, 2.0, 3.0])
     with pytest.raises(JuliaArgumentError, match="y contains NaN"):
         fake_fit(worker, {"nprogress": 1}, y=y)
 
 
+@pytest.mark.julia
 def test_numpy_option_values_are_sent_and_bad_ones_rejected_in_python(worker):
     opts = {"maxsize": np.int64(12), "parsimony": np.float32(0.5), "annealing": np.bool_(False),
             "una_constraints": np.array([3])}
@@ -195,6 +202,7 @@ def test_python_frame_codec():
         bridge.read_frame(io.BytesIO(frame[:-1]))
 
 
+@pytest.mark.julia
 def test_julia_stdout_printing_does_not_corrupt_frames(worker):
     noisy = '(p, t) -> (println("noise on stdout"); (p - t)^2)'
     res = fake_fit(worker, {"nprogress": 2}, options={"elementwise_loss_source": noisy})
@@ -202,6 +210,7 @@ def test_julia_stdout_printing_does_not_corrupt_frames(worker):
     assert "noise on stdout" in worker.stderr_tail()
 
 
+@pytest.mark.julia
 def test_worker_is_reused_across_fits(worker):
     first = fake_fit(worker, {"nprogress": 1})
     second = fake_fit(worker, {"nprogress": 1})
@@ -211,6 +220,7 @@ def test_worker_is_reused_across_fits(worker):
     assert again is shared and again.ping()["pid"] == shared.pid
 
 
+@pytest.mark.julia
 def test_interrupt_mid_fit_returns_partial_records(worker):
     def on_progress(p):
         if p["iteration"] == 3:
@@ -237,6 +247,7 @@ def sigint_after_first_progress(delays):
     return on_progress, timers
 
 
+@pytest.mark.julia
 def test_keyboard_interrupt_returns_partial_result(worker):
     pid = worker.pid
     on_progress, timers = sigint_after_first_progress([0.3])
@@ -250,6 +261,7 @@ def test_keyboard_interrupt_returns_partial_result(worker):
     assert worker.alive() and worker.ping()["pid"] == pid
 
 
+@pytest.mark.julia
 def test_second_keyboard_interrupt_kills_worker_and_reraises(worker, fake_workers):
     old_pid = worker.pid
     on_progress, timers = sigint_after_first_progress([0.3, 0.8])
@@ -265,6 +277,7 @@ def test_second_keyboard_interrupt_kills_worker_and_reraises(worker, fake_worker
     assert fresh.pid != old_pid and fake_fit(fresh, {"nprogress": 1}).iterations == 1
 
 
+@pytest.mark.julia
 def test_killed_worker_raises_died_and_next_fit_restarts(worker, fake_workers):
     old_pid = worker.pid
 
@@ -280,6 +293,7 @@ def test_killed_worker_raises_died_and_next_fit_restarts(worker, fake_workers):
     assert fake_fit(fresh, {"nprogress": 2}).iterations == 2
 
 
+@pytest.mark.julia
 def test_hung_worker_is_detected_promptly_and_replaced(worker, fake_workers):
     old_pid = worker.pid
     t0 = time.monotonic()
@@ -291,6 +305,7 @@ def test_hung_worker_is_detected_promptly_and_replaced(worker, fake_workers):
     assert fresh.pid != old_pid and fake_fit(fresh, {"nprogress": 1}).iterations == 1
 
 
+@pytest.mark.julia
 def test_busy_startup_is_not_mistaken_for_a_hang(worker):
     # 3 s of busy, non-yielding work before the first progress (like JIT
     # compilation) must not be mistaken for a hang with a 1.5 s timeout.
@@ -298,6 +313,7 @@ def test_busy_startup_is_not_mistaken_for_a_hang(worker):
     assert res.iterations == 2
 
 
+@pytest.mark.julia
 def test_idle_stuck_startup_is_a_hang(worker):
     # no frame, no CPU use, no yield before the first progress: hung
     fake_fit(worker, {"nprogress": 1})   # warm: the fit code is compiled
@@ -308,6 +324,7 @@ def test_idle_stuck_startup_is_a_hang(worker):
     assert not worker.alive()
 
 
+@pytest.mark.julia
 def test_asking_other_thread_count_restarts_worker():
     shared = get_worker(threads=THREADS)
     one = get_worker(threads=1)
@@ -341,6 +358,7 @@ def test_find_julia_missing_everywhere(monkeypatch, tmp_path):
         find_julia()
 
 
+@pytest.mark.julia
 def test_install_julia_is_a_no_op_when_julia_works(monkeypatch):
     import subprocess
     monkeypatch.delenv("KEPLERSR_JULIA", raising=False)
@@ -358,6 +376,7 @@ def test_install_julia_is_a_no_op_when_julia_works(monkeypatch):
     assert ran == [find_julia()]        # only the crash probe ran
 
 
+@pytest.mark.julia
 def test_julia_works_detects_a_crashing_julia(tmp_path):
     crashing = tmp_path / "julia"
     crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
@@ -370,4 +389,4 @@ def test_julia_project_dir_holds_engine():
     d = julia_project_dir()
     assert os.path.isfile(os.path.join(d, "KeplerSR.jl"))
     assert os.path.isfile(os.path.join(d, "worker.jl"))
-    assert os.path.isfile(FAKE_WORKER)
+    assert not os.path.exists(os.path.join(d, "test"))    # the engine's tests are in tests/julia/

@@ -37,6 +37,7 @@ def test_ssh_flags_string():
                            "-o StrictHostKeyChecking=no -o LogLevel=ERROR")
 
 
+@pytest.mark.slow
 def test_ssh_login_runs_a_command():
     need_sshd()
     with loopback_sshd() as server:

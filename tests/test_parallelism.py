@@ -1,5 +1,8 @@
-"""Layouts of a search (serial, threads, worker processes), faults of worker
-processes, checkpoints, warm start and resume (issue 9)."""
+"""Layouts of a search (serial, threads, worker processes, SSH hosts), faults of
+worker processes, checkpoints, warm start and resume.
+
+Every test that runs a search is marked `slow` (and `julia`, by its
+`julia_worker` fixture); the checks of options and CPU counts are neither."""
 
 import json
 import os
@@ -54,6 +57,7 @@ def _kill_children_when(pred, coordinator_pid, how_many, deadline=120.0):
     return t, killed
 
 
+@pytest.mark.slow
 def test_every_layout_gives_the_same_front(julia_worker, tmp_path):
     X, y = _data()
     fronts = {}
@@ -64,6 +68,7 @@ def test_every_layout_gives_the_same_front(julia_worker, tmp_path):
     assert fronts["serial"][-1]["loss"] < 1e-20
 
 
+@pytest.mark.slow
 def test_warm_start_continues_and_matches_one_uninterrupted_run(julia_worker, tmp_path):
     X, y = _data(seed=1)
     whole = _model(tmp_path, niterations=6, enumerate_max_complexity=0).fit(X, y)
@@ -81,6 +86,7 @@ def test_warm_start_continues_and_matches_one_uninterrupted_run(julia_worker, tm
     assert len(ck["islands"]) == 4 and all(len(i["members"]) == 20 for i in ck["islands"])
 
 
+@pytest.mark.slow
 def test_warm_start_without_a_previous_fit_starts_fresh_and_mismatches_are_named(julia_worker, tmp_path):
     X, y = _data(seed=2)
     m = _model(tmp_path, niterations=2, warm_start=True, output_directory=None).fit(X, y)
@@ -93,6 +99,7 @@ def test_warm_start_without_a_previous_fit_starts_fresh_and_mismatches_are_named
         m.fit(X, y)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_process_loses_only_its_islands(julia_worker, tmp_path):
     X, y = _data(seed=3)
     m = _model(tmp_path, parallelism="multiprocessing", procs=2, niterations=200, populations=4,
@@ -111,6 +118,7 @@ def test_a_killed_worker_process_loses_only_its_islands(julia_worker, tmp_path):
         assert len(json.load(fh)["islands"]) == 4      # the lost islands live on elsewhere
 
 
+@pytest.mark.slow
 def test_losing_every_worker_process_keeps_the_front_and_says_so(julia_worker, tmp_path):
     X, y = _data(seed=4)
     m = _model(tmp_path, parallelism="multiprocessing", procs=2, niterations=10_000, deterministic=False,
@@ -127,6 +135,7 @@ def test_losing_every_worker_process_keeps_the_front_and_says_so(julia_worker, t
     assert get_worker().alive()       # the coordinator itself is fine
 
 
+@pytest.mark.slow
 def test_a_crashed_run_resumes_from_its_checkpoint(julia_worker, tmp_path):
     X, y = _data(seed=5)
     m = _model(tmp_path, niterations=10_000, deterministic=False, random_state=None, checkpoint_interval=0.2,
@@ -188,6 +197,7 @@ def _sshd_or_skip():
         pytest.skip("no sshd here (openssh-server): the hosts layout is not tested")
 
 
+@pytest.mark.slow
 def test_hosts_over_ssh_give_the_same_front_and_an_unreachable_host_fails_fast(julia_worker, tmp_path,
                                                                                 monkeypatch):
     _sshd_or_skip()

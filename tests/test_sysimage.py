@@ -19,10 +19,9 @@ from keplersr.sysimage import SysimageError
 def engine(tmp_path, monkeypatch):
     """A fake engine source folder and cache folder; Julia's version is fixed to 1.5.3."""
     src = tmp_path / "julia"
-    (src / "test").mkdir(parents=True)
+    src.mkdir()
     (src / "KeplerSR.jl").write_text("module KeplerSR\ninclude(\"a.jl\")\nend\n")
     (src / "a.jl").write_text("f(x) = x + 1\n")
-    (src / "test" / "runtests.jl").write_text("# tests\n")
     monkeypatch.setattr(sysimage, "julia_project_dir", lambda: str(src))
     monkeypatch.setattr(sysimage, "julia_version", lambda julia: "1.5.3")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -47,7 +46,7 @@ def test_cache_key_follows_engine_sources_only(engine):
     (engine / "a.jl").write_text("f(x) = x + 2\n")
     changed = sysimage.source_hash()
     assert changed != key
-    (engine / "test" / "runtests.jl").write_text("# other tests\n")   # tests do not count
+    (engine / "notes.md").write_text("not Julia\n")                   # other files do not count
     assert sysimage.source_hash() == changed
     (engine / "b.jl").write_text("g(x) = 0\n")                        # a new source does
     assert sysimage.source_hash() != changed
@@ -59,8 +58,6 @@ def test_cache_key_covers_engine_files_in_subfolders(engine):
     (engine / "io" / "wire").mkdir(parents=True)
     (engine / "core" / "tree.jl").write_text("struct Tree end\n")
     (engine / "io" / "wire" / "frames.jl").write_text("const MAGIC = 1\n")
-    (engine / "test" / "core").mkdir()
-    (engine / "test" / "core" / "test_tree.jl").write_text("# a test\n")
     (engine / "core" / "notes.md").write_text("not Julia\n")
     rel = [p.relative_to(engine).as_posix() for p in sysimage.engine_sources()]
     assert rel == ["KeplerSR.jl", "a.jl", "core/tree.jl", "io/wire/frames.jl"]
@@ -68,7 +65,6 @@ def test_cache_key_covers_engine_files_in_subfolders(engine):
     (engine / "io" / "wire" / "frames.jl").write_text("const MAGIC = 2\n")   # a nested edit counts
     edited = sysimage.source_hash()
     assert edited != key
-    (engine / "test" / "core" / "test_tree.jl").write_text("# another test\n")   # tests do not
     (engine / "core" / "notes.md").write_text("still not Julia\n")
     assert sysimage.source_hash() == edited
     (engine / "core" / "tree.jl").rename(engine / "io" / "tree.jl")   # same content, moved
@@ -83,11 +79,10 @@ def test_engine_sources_need_the_engine_entry_file(tmp_path):
 
 
 def test_real_engine_sources_are_all_counted():
-    """Every .jl of the repository's engine outside julia/test/ is in the key, wherever it lives."""
+    """Every .jl of the repository's engine is in the key, wherever it lives."""
     from keplersr.julia_env import julia_project_dir
     root = Path(julia_project_dir())
-    expected = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.jl")
-                      if p.relative_to(root).parts[0] != "test")
+    expected = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.jl"))
     got = [p.relative_to(root).as_posix() for p in sysimage.engine_sources(root)]
     assert got == expected and "KeplerSR.jl" in got
 
@@ -269,30 +264,46 @@ def test_install_builds_missing_image_and_skips_with_flag(engine, monkeypatch, c
 
 # ------------------------------------------------------------ worker_process.py
 
-def _bare_worker(script=None):
-    w = object.__new__(bridge.JuliaWorker)
-    w.julia, w.threads, w.project_dir = "/x/julia", 2, "/src/julia"
-    w.worker_script = script
-    return w
+def test_worker_command_uses_image_only_when_given():
+    plain = worker_process.worker_command("/x/julia", 2, "/src/julia")
+    assert plain == ["/x/julia", "--project=/src/julia", "-t", "2", "--startup-file=no",
+                     "--history-file=no", "/src/julia/worker.jl"]
+    with_image = worker_process.worker_command("/x/julia", 2, "/src/julia", "/cache/img.so")
+    assert with_image[:3] == ["/x/julia", "-J", "/cache/img.so"]
+    assert with_image[3:-2] == plain[1:-1]
+    assert with_image[-2] == "-e" and '"/src/julia/worker.jl"' in with_image[-1]
+    assert "KeplerSRWorker.main" in with_image[-1]
 
 
-def test_worker_command_uses_image_only_when_given(monkeypatch):
-    w = _bare_worker()
-    plain = w._command(None)
-    assert "-J" not in plain and plain[-1] == "/src/julia/worker.jl"
-    with_image = w._command("/cache/img.so")
-    assert with_image[1:3] == ["-J", "/cache/img.so"]
-    assert "-e" in with_image and "/src/julia/worker.jl" in with_image[-1]
+def test_worker_command_quotes_the_worker_path_for_julia():
+    cmd = worker_process.worker_command("julia", 1, '/a "b"/$HOME', "/cache/img.so")
+    assert '"/a \\"b\\"/\\$HOME/worker.jl"' in cmd[-1]   # a Julia string, no interpolation
 
 
 def test_worker_script_replaces_only_the_worker_file():
-    shipped = _bare_worker()
-    fake = _bare_worker("/tmp/fake_worker.jl")
-    assert fake._command(None) == shipped._command(None)[:-1] + ["/tmp/fake_worker.jl"]
-    with_image = fake._command("/cache/img.so")
+    def command(image=None, script=None):
+        return worker_process.worker_command("/x/julia", 2, "/src/julia", image, script)
+
+    assert command(script="/tmp/fake_worker.jl") == command()[:-1] + ["/tmp/fake_worker.jl"]
+    with_image = command("/cache/img.so", Path("/tmp/fake_worker.jl"))
     assert with_image[1:3] == ["-J", "/cache/img.so"] and with_image[-1] == "/tmp/fake_worker.jl"
     assert "-e" not in with_image
-    assert with_image[:-1] == shipped._command("/cache/img.so")[:-2]
+    assert with_image[:-1] == command("/cache/img.so")[:-2]
+
+
+def test_worker_env_names_the_julia_executable_and_engine(tmp_path):
+    exe = tmp_path / "bin" / "julia"
+    exe.parent.mkdir()
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    base = {"PATH": str(exe.parent), "OTHER": "1"}
+    env = worker_process.worker_env("julia", "/src/julia", base)
+    assert env == dict(base, KEPLERSR_JULIA_EXE=str(exe), KEPLERSR_ENGINE_DIR="/src/julia")
+    assert base == {"PATH": str(exe.parent), "OTHER": "1"}             # the input is not changed
+    assert worker_process.worker_env("bin/julia", "/e", {})["KEPLERSR_JULIA_EXE"] == \
+        os.path.abspath("bin/julia")
+    assert worker_process.worker_env("nojulia", "/e", {"PATH": str(tmp_path)})[
+        "KEPLERSR_JULIA_EXE"] == "nojulia"
 
 
 def test_worker_retries_without_a_broken_image(monkeypatch):

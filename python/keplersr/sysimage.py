@@ -16,11 +16,12 @@ starts the worker with ``julia -J <image>``.
 Images live in a cache folder, ``$XDG_CACHE_HOME/keplersr/sysimage/``
 (default ``~/.cache/keplersr/sysimage/``), named
 ``<julia version>-<key>.so`` where the key hashes the engine sources (every
-``*.jl`` under ``julia/``, in any subfolder except ``julia/test/``, by
-relative path and content) and the Julia executable, so editing or moving an
-engine file or changing Julia makes the old image stale (it is ignored, and replaced by the next
-build). Each image has a ``.json`` sidecar, written only after the image was
-built and checked, so a half-written file is never used.
+``*.jl`` under ``julia/``, in any subfolder, by relative path and content;
+the engine's tests are not there but in ``tests/julia/``) and the Julia
+executable, so editing or moving an engine file or changing Julia makes the
+old image stale (it is ignored, and replaced by the next build). Each image
+has a ``.json`` sidecar, written only after the image was built and checked,
+so a half-written file is never used.
 
 ``KEPLERSR_SYSIMAGE``: ``0``/``off``/``no``/``false`` disables the image;
 any other value is the path of the image to use (and to build).
@@ -52,7 +53,6 @@ __all__ = [
 ENV_VAR = "KEPLERSR_SYSIMAGE"
 DISABLE_VALUES = ("0", "off", "no", "false")
 WORKLOAD = "sysimage_workload.jl"
-EXCLUDED_DIRS = ("test",)          # top-level folders of julia/ that are not engine sources
 MIN_IMAGE_BYTES = 1 << 20          # a real image is well over 100 MB
 BUILD_TIMEOUT = 3600.0             # seconds for Julia's --output-o run
 _ELF_MAGIC = b"\x7fELF"
@@ -85,13 +85,11 @@ def engine_sources(project_dir: str | os.PathLike | None = None) -> list:
     """The engine's Julia sources, sorted by their path relative to the Julia folder.
 
     Every ``*.jl`` file under the Julia folder, in any subfolder (the engine
-    is split into folders such as ``core/`` and ``io/``), except those in
-    the top-level ``test/`` folder (the engine's unit tests are not in the
-    image).
+    is split into folders such as ``core/`` and ``io/``). The folder holds
+    the engine only: its unit tests are in the repository's ``tests/julia/``.
     """
     d = Path(project_dir or julia_project_dir())
-    files = [p for p in d.rglob("*.jl")
-             if p.is_file() and p.relative_to(d).parts[0] not in EXCLUDED_DIRS]
+    files = [p for p in d.rglob("*.jl") if p.is_file()]
     files.sort(key=lambda p: _relative(p, d))
     if not (d / "KeplerSR.jl").is_file():
         raise FileNotFoundError(f"no KeplerSR.jl in {d}")

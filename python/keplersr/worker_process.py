@@ -14,6 +14,9 @@ stdout frames and its stderr lines in two daemon threads, and waits for the
 fails, it warns and starts once more without the image. A worker that exits
 raises ``WorkerDiedError``, one that goes silent too long ``WorkerHungError``
 (it is killed), and either error carries the end of Julia's stderr.
+
+The command line and the environment are built by two functions of their
+arguments alone, ``worker_command`` and ``worker_env``, which start nothing.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from .framing import check_protocol_version, encode_frame, read_frame
 from .julia_env import default_threads, find_julia, julia_project_dir
 from .sysimage import find_sysimage
 
-__all__ = ["WorkerProcess", "STDERR_LINES"]
+__all__ = ["WorkerProcess", "worker_command", "worker_env", "STDERR_LINES"]
 
 log = logging.getLogger("keplersr.bridge")   # one logger for the whole bridge
 
@@ -56,6 +59,46 @@ def _current_sysimage(julia: str) -> str | None:
         log.debug("no system image: %r", exc)
         return None
     return str(path) if path is not None else None
+
+
+def worker_command(julia: str, threads: int, project_dir: str, sysimage: str | None = None,
+                   worker_script: str | None = None) -> list:
+    """The worker's command line (a pure function of its arguments).
+
+    ``julia [-J sysimage] --project=<project_dir> -t <threads> --startup-file=no
+    --history-file=no`` followed by the worker: ``worker_script`` when given
+    (tests run a fake worker; the rest of the line is the same, including
+    ``-J``), else ``<project_dir>/worker.jl`` from source or, with a system
+    image (which holds the worker module compiled from that very file), an
+    ``-e`` entry that runs the image's ``KeplerSRWorker.main`` directly
+    rather than redefining the module (which would recompile it).
+    """
+    cmd = [julia]
+    if sysimage is not None:
+        cmd += ["-J", str(sysimage)]
+    cmd += [f"--project={project_dir}", "-t", str(threads), "--startup-file=no",
+            "--history-file=no"]
+    if worker_script is not None:
+        return cmd + [os.fspath(worker_script)]
+    worker_jl = os.path.join(project_dir, "worker.jl")
+    if sysimage is None:
+        return cmd + [worker_jl]
+    quoted = json.dumps(worker_jl).replace("$", "\\$")   # a Julia string literal
+    return cmd + ["-e", _IMAGE_ENTRY.format(worker=quoted)]
+
+
+def worker_env(julia: str, project_dir: str, environ: dict) -> dict:
+    """The worker's environment: ``environ`` plus the Julia executable (absolute) and engine folder.
+
+    The worker processes of a multiprocessing search start from these two
+    variables, so they run the same Julia and engine sources. A bare name
+    such as ``julia`` is looked up on ``environ``'s ``PATH``.
+    """
+    if os.sep in julia:
+        exe = os.path.abspath(julia)
+    else:
+        exe = shutil.which(julia, path=environ.get("PATH")) or julia
+    return dict(environ, KEPLERSR_JULIA_EXE=exe, KEPLERSR_ENGINE_DIR=project_dir)
 
 
 class WorkerProcess:
@@ -103,38 +146,16 @@ class WorkerProcess:
                     pass
             self._launch(None, startup_timeout)
 
-    def _command(self, image: str | None) -> list:
-        """The worker's command line, with ``-J image`` when a system image is used."""
-        worker_jl = os.path.join(self.project_dir, "worker.jl")
-        cmd = [self.julia]
-        if image is not None:
-            cmd += ["-J", str(image)]
-        cmd += [f"--project={self.project_dir}", "-t", str(self.threads),
-                "--startup-file=no", "--history-file=no"]
-        script = getattr(self, "worker_script", None)
-        if script is not None:
-            return cmd + [script]
-        if image is None:
-            return cmd + [worker_jl]
-        # The image already holds the worker module compiled from this very
-        # worker.jl (its cache key hashes the sources): run its main directly
-        # rather than redefining the module (which would recompile it).
-        quoted = json.dumps(worker_jl).replace("$", "\\$")   # a Julia string literal
-        return cmd + ["-e", _IMAGE_ENTRY.format(worker=quoted)]
-
     def _launch(self, image: str | None, startup_timeout: float):
         """Start the process and wait for its ``hello``; raises WorkerError on failure."""
         self.sysimage = str(image) if image is not None else None
         self._frames: queue.Queue = queue.Queue()
         self._stderr = collections.deque(maxlen=STDERR_LINES)
         self._dead = False
-        # worker processes of a multiprocessing search run the same Julia and engine sources
-        env = dict(os.environ, KEPLERSR_JULIA_EXE=os.path.abspath(self.julia) if os.sep in self.julia
-                   else (shutil.which(self.julia) or self.julia),
-                   KEPLERSR_ENGINE_DIR=self.project_dir)
+        cmd = worker_command(self.julia, self.threads, self.project_dir, image, self.worker_script)
         self._proc = subprocess.Popen(
-            self._command(image), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, bufsize=0, env=env,
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            bufsize=0, env=worker_env(self.julia, self.project_dir, dict(os.environ)),
             start_new_session=True)  # own session: terminal Ctrl-C spares Julia
         self._stdout_thread = threading.Thread(
             target=self._pump_stdout, args=(self._proc, self._frames),

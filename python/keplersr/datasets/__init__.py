@@ -3,7 +3,8 @@
 - :func:`load_kepler`, :func:`load_jupiter_moons`: real orbital data (Kepler's third law).
 - :func:`wbf_cp_score`: the CP-odd optimal observable in weak-boson-fusion Higgs production.
 - :func:`zh_d6_score`: the CP-even O_Hq^(3) score in associated ZH production (Z -> l+ l-).
-- :func:`load_feynman_equations`, :func:`sample`: the AI-Feynman benchmark table (user-supplied CSV).
+- :func:`load_feynman_equations`, :func:`sample`: the AI-Feynman benchmark table (shipped
+  inside the package with its units; any file of the same format is accepted instead).
 """
 
 from .feynman import load_feynman_equations, sample, select

@@ -4,7 +4,7 @@
 # protocol and the failure handling quickly and without depending on the
 # engine. Started by the tests as
 #
-#   JuliaWorker(worker_script="<repo>/julia/test/fake_worker.jl")
+#   JuliaWorker(worker_script="<repo>/tests/julia/fake_worker.jl")
 #
 # (the same command line as the real worker, `-J <image>` included: a system
 # image already defines KeplerSR and KeplerSRWorker).
@@ -28,7 +28,7 @@
 #   throw       message of an error raised after the first progress
 #   ignore_stop never poll `should_stop`
 
-isdefined(Main, :KeplerSRWorker) || include(joinpath(@__DIR__, "..", "worker.jl"))
+isdefined(Main, :KeplerSRWorker) || include(joinpath(@__DIR__, "..", "..", "julia", "worker.jl"))
 
 module FakeWorker
 

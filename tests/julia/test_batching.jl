@@ -2,11 +2,11 @@
 # candidates on mini-batches of rows, the hall of fame only takes full-data
 # losses (julia/search/state.jl, scoring.jl, evolve.jl, run.jl); and of the
 # enumeration seeding on a row subsample (julia/search/seeding.jl).
-#   julia --startup-file=no julia/test/test_batching.jl
+#   julia --startup-file=no tests/julia/test_batching.jl
 using Test
 using Random
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using Main.KeplerSR
 const K = Main.KeplerSR
 

@@ -1,10 +1,10 @@
 # Tests of the search (julia/search/) with linear scaling and seeding from
 # exhaustive enumeration (julia/evolution/enumeration.jl):
-#   julia --startup-file=no julia/test/test_search.jl
+#   julia --startup-file=no tests/julia/test_search.jl
 using Test
 using Random
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using Main.KeplerSR
 const K = Main.KeplerSR
 

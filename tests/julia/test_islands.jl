@@ -1,11 +1,11 @@
 # Tests of the islands (julia/search/islands.jl), migration plans, search
 # snapshots and checkpoints (julia/search/snapshot.jl, julia/io/checkpoint.jl):
-#   julia --startup-file=no -t 2 julia/test/test_islands.jl
+#   julia --startup-file=no -t 2 tests/julia/test_islands.jl
 # (worker processes are tested from Python: tests/test_parallelism.py)
 using Test
 using Random
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using Main.KeplerSR
 const K = Main.KeplerSR
 

@@ -1,11 +1,11 @@
 # Tests of the defaults that keep a large operator set from burying simple
 # formulas: the engine's default nesting limits (julia/core/complexity.jl)
 # and the arity sampling of new operator nodes (julia/evolution/mutation.jl).
-# Run: julia --startup-file=no julia/test/test_operator_defaults.jl
+# Run: julia --startup-file=no tests/julia/test_operator_defaults.jl
 using Test
 using Random
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 const K = Main.KeplerSR
 
 const FEYNMAN_UNARY = ["sin", "cos", "exp", "log", "sqrt", "square", "tanh", "asin", "acos"]

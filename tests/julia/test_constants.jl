@@ -1,11 +1,11 @@
 # Tests of constant fitting (julia/constants/):
-#   julia --startup-file=no julia/test/test_constants.jl
+#   julia --startup-file=no tests/julia/test_constants.jl
 using Test
 using Random
 using Statistics
 using LinearAlgebra
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using Main.KeplerSR
 const K = Main.KeplerSR
 

@@ -1,10 +1,10 @@
 # Unit tests of the JSON reader/writer, the frame codec and the options
-# conversion. Run: julia --startup-file=no julia/test/test_protocol.jl
+# conversion. Run: julia --startup-file=no tests/julia/test_protocol.jl
 
 using Test
 using Random
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using Main.KeplerSR
 const K = Main.KeplerSR
 

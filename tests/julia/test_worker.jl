@@ -1,10 +1,10 @@
 # Tests of the worker (julia/worker.jl) on in-memory streams: the `describe`
 # request, a fit with the engine's search and a fit with a search given to
-# `serve`. Run: julia --startup-file=no julia/test/test_worker.jl
+# `serve`. Run: julia --startup-file=no tests/julia/test_worker.jl
 using Test
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
-isdefined(Main, :KeplerSRWorker) || Base.include(Main, joinpath(@__DIR__, "..", "worker.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
+isdefined(Main, :KeplerSRWorker) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "worker.jl"))
 using Main.KeplerSR
 const K = Main.KeplerSR
 const W = Main.KeplerSRWorker
@@ -31,13 +31,13 @@ function start_worker(; search=nothing)
     return request, reply, finish
 end
 
-function fit_request(id, options)
+function fit_request(id, options; heartbeat_interval=0.5)
     X = [0.5 + 0.01 * i for i in 1:40, j in 1:2]
     X[:, 2] .= 1.0 .+ 0.02 .* (1:40)
     y = 2.0 .* X[:, 1] .* X[:, 2]
     specs, payload = K.encode_arrays(["X" => X, "y" => y])
     msg = Dict{String,Any}("type" => "fit", "id" => id, "options" => options,
-        "variable_names" => Any["a", "b"], "heartbeat_interval" => 0.5, "arrays" => specs)
+        "variable_names" => Any["a", "b"], "heartbeat_interval" => heartbeat_interval, "arrays" => specs)
     return K.json_parse(K.json_string(msg)), payload
 end
 
@@ -103,4 +103,28 @@ end
     _, res = fit_replies(reply)
     @test res["type"] == "result" && res["iterations"] == 2 && calls[] == 1
     @test finish() == 0
+end
+
+@testset "the heartbeat beats until the search ends, never after its reply" begin
+    for fails in (false, true)
+        function search(data, opts; on_progress, kwargs...)
+            sleep(0.25)   # yields, without progress: the heartbeat (every 0.05 s) beats
+            fails && error("search failed")
+            return K.run_search(data, opts; on_progress=p -> nothing, kwargs...)
+        end
+        request, reply, finish = start_worker(search=search)
+        request(fit_request("h1", SMALL; heartbeat_interval=0.05)...)
+        frames = Dict{String,Any}[]
+        while isempty(frames) || !(frames[end]["type"] in ("result", "error"))
+            push!(frames, reply())
+        end
+        @test frames[end]["type"] == (fails ? "error" : "result")
+        beats = filter(m -> m["type"] == "heartbeat", frames)
+        @test length(beats) >= 1 && all(m -> m["id"] == "h1" && m["stage"] == "starting", beats)
+        @test length(frames) == length(beats) + 1
+        sleep(0.2)    # a heartbeat left running would send frames now
+        request(Dict{String,Any}("type" => "describe", "id" => "d2"))
+        @test reply()["type"] == "description"
+        @test finish() == 0
+    end
 end

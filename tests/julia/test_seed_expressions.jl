@@ -1,10 +1,10 @@
 # Tests of seed expressions (julia/search/seed_expressions.jl, io/fit_message.jl):
 # formulas given with a fit start the search, even above maxsize.
-#   julia --startup-file=no julia/test/test_seed_expressions.jl
+#   julia --startup-file=no tests/julia/test_seed_expressions.jl
 using Test
 using Random
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using Main.KeplerSR
 const K = Main.KeplerSR
 

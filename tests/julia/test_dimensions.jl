@@ -1,9 +1,9 @@
 # Unit tests of dimensional analysis (julia/dimensions/) and of the units
-# keys of the options message. Run: julia --startup-file=no julia/test/test_dimensions.jl
+# keys of the options message. Run: julia --startup-file=no tests/julia/test_dimensions.jl
 
 using Test
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using Main.KeplerSR
 const K = Main.KeplerSR
 

@@ -1,11 +1,11 @@
 # Tests of SlurmManager (julia/parallel/slurm.jl) with a stand-in for srun
-# (julia/test/fake_srun, which starts the tasks on this machine): workers
+# (tests/julia/fake_srun, which starts the tasks on this machine): workers
 # started, their SLURM_PROCID, and a failed launch that errors at once.
-# Run: julia --startup-file=no julia/test/test_slurm.jl
+# Run: julia --startup-file=no tests/julia/test_slurm.jl
 using Test
 using Distributed
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using Main.KeplerSR
 const K = Main.KeplerSR
 

@@ -1,9 +1,9 @@
 # Tests of random trees, choose_mutation, mutate and crossover_trees.
-# Run: julia --startup-file=no julia/test/test_mutation.jl
+# Run: julia --startup-file=no tests/julia/test_mutation.jl
 using Test
 using Random
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using Main.KeplerSR: Node, Options, OperatorSet, MUTATION_KINDS, build_operator_set,
     const_node, var_node, unary_node, binary_node, copy_tree, count_nodes,
     collect_nodes, get_constants, tree_equal, structure_hash, encode_tree, decode_tree,

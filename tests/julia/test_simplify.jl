@@ -1,10 +1,10 @@
 # Tests of simplify_tree: value preservation on many random trees, the
 # documented identities, operator lookup by name, and complexity never growing.
-# Run: julia --startup-file=no julia/test/test_simplify.jl
+# Run: julia --startup-file=no tests/julia/test_simplify.jl
 using Test
 using Random
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using Main.KeplerSR: Node, Options, OperatorSet, build_operator_set, const_node, var_node,
     unary_node, binary_node, copy_tree, count_nodes, collect_nodes, tree_equal,
     encode_tree, eval_tree!, EvalWorkspace, compute_complexity, random_tree,

@@ -1,7 +1,7 @@
 # Core engine: evaluation against direct formulas, the Dual-number Jacobian,
 # the prefix encoding, complexity and constraints, losses, and a small search.
 using Test, Random, Statistics
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 using Main.KeplerSR
 const K = Main.KeplerSR
 

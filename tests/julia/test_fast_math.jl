@@ -3,12 +3,12 @@
 # subnormals, huge arguments, NaN, ±Inf, overflow, domain errors -> NaN), the
 # evaluator's row loops over them (vectorised; huge sin/cos arguments finished
 # in a second pass), and their Dual numbers.
-# Run: julia --startup-file=no julia/test/test_fast_math.jl
+# Run: julia --startup-file=no tests/julia/test_fast_math.jl
 using Test
 using Random
 using InteractiveUtils: code_llvm
 
-isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "KeplerSR.jl"))
+isdefined(Main, :KeplerSR) || Base.include(Main, joinpath(@__DIR__, "..", "..", "julia", "KeplerSR.jl"))
 const K = Main.KeplerSR
 
 setprecision(BigFloat, 256)
