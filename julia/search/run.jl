@@ -62,7 +62,7 @@ end
 """
     init_search(data, opts, islands, resume, seed_trees) -> SearchState
 
-Validate the options, set the data's baseline loss and the deadline, and
+Set the data's baseline loss and the deadline, and
 start the search: fresh (`resume === nothing`: `fresh_search`) or from the
 snapshot `resume` (`resumed_search`). The islands hold their first members
 and the hall of fame their best.
