@@ -60,7 +60,8 @@ end
 One formula of the reported Pareto front: its tree (owned by the hall of
 fame: do not modify), complexity, loss, score (`front_scores`) and the
 standard errors of its constants in prefix order (`NaN` where unknown or
-not computed).
+not computed), and optionally their covariance matrix (`constant_covariance`;
+0 x 0 when not computed: a search does not, `fit_seed_expressions` does).
 """
 struct FrontEntry
     tree::Node
@@ -68,7 +69,10 @@ struct FrontEntry
     loss::Float64
     score::Float64
     constants_stderr::Vector{Float64}
+    constants_covariance::Matrix{Float64}
 end
+FrontEntry(tree::Node, complexity::Int, loss::Float64, score::Float64, se::Vector{Float64}) =
+    FrontEntry(tree, complexity, loss, score, se, zeros(0, 0))
 
 """
     front_entries(hof, data, opts; uncertainties=true) -> Vector{FrontEntry}

@@ -8,14 +8,18 @@
 
 The protocol record of one front entry: "complexity", "loss", "score",
 "equation" (`string_tree`), "codes" and "constants" (`encode_tree`, prefix
-order) and "constants_stderr".
+order) and "constants_stderr"; "constants_covariance" (a list of rows)
+only when the entry has one (`fit_seed_expressions`).
 """
 function front_record(e::FrontEntry, ops::OperatorSet, varnames::Vector{String})::Dict{String,Any}
     codes, consts = encode_tree(e.tree)
-    return Dict{String,Any}(
+    rec = Dict{String,Any}(
         "complexity" => e.complexity, "loss" => e.loss, "score" => e.score,
         "equation" => string_tree(e.tree, ops; varnames=varnames),
         "codes" => codes, "constants" => consts, "constants_stderr" => e.constants_stderr)
+    C = e.constants_covariance
+    isempty(C) || (rec["constants_covariance"] = [C[i, :] for i in 1:size(C, 1)])
+    return rec
 end
 
 """The records of a front, in front order (increasing complexity)."""

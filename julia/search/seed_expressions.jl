@@ -33,3 +33,31 @@ hof_capacity(seeds::Vector{PopMember}, maxsize::Int)::Int =
 """Seed members the populations can hold: within every size, depth and operator constraint."""
 evolvable(seeds::Vector{PopMember}, opts::Options)::Vector{PopMember} =
     PopMember[m for m in seeds if check_constraints(m.tree, opts)]
+
+"""
+    fit_seed_expressions(data, opts, trees) -> SearchResult
+
+Fit the constants of each tree of `trees` (a copy, structure unchanged) on
+all rows of `data`, with restarts as for a seed, and nothing else: no
+evolution, no enumeration, no Pareto filtering. The result's "front" holds
+one entry per tree, in the given order (loss `Inf` when it cannot be
+evaluated), each with the standard errors and the covariance matrix of its
+constants. Its stop reason is "fit_only". The `fit_only` fit message
+(docs/PROTOCOL.md) runs this instead of the search.
+"""
+function fit_seed_expressions(data::Dataset, opts::Options, trees::Vector{Node})::SearchResult
+    t0 = time()
+    data.baseline_loss = baseline_loss(data, opts)
+    ps = PopulationState(UInt(opts.control.seed), data, opts; batched=false)
+    entries = FrontEntry[]
+    for t in trees
+        m = new_member(copy_tree(t), ps, data, opts)
+        count_constants(t) > 0 && (m = optimized_member(m, ps, data, opts))
+        k = count_constants(m.tree)
+        ok = isfinite(m.loss)
+        se = ok ? constant_uncertainties(m.tree, data, opts) : fill(NaN, k)
+        cov = ok ? constant_covariance(m.tree, data, opts) : fill(NaN, k, k)
+        push!(entries, FrontEntry(m.tree, m.complexity, m.loss, m.score, se, cov))
+    end
+    return SearchResult(entries, "fit_only", 0, ps.evals, time() - t0, 0.0, 0)
+end

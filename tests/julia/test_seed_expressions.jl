@@ -68,3 +68,33 @@ end
     end
     @test err isa ArgumentError && occursin("seed_expressions[1]", err.msg)
 end
+
+@testset "fit_seed_expressions: only the given trees, with covariance" begin
+    rng = MersenneTwister(2)
+    X = rand(rng, 200, 1) .* 3
+    y = 1.5 .* X[:, 1] .- 0.7 .+ 0.05 .* randn(rng, 200)
+    w = 0.5 .+ rand(rng, 200)
+    data = K.Dataset(X, y, w)
+    # a*x + b, a poor start; and a worse formula, kept although a constant would beat it
+    t1 = add(mul(c(0.1), x(1)), c(3.0))
+    t2 = mul(c(1.0), K.unary_node(1, mul(c(5.0), x(1))))
+    r = K.fit_seed_expressions(data, opts_(), [t1, t2])
+    @test r.stop_reason == "fit_only" && length(r.front) == 2
+    e = r.front[1]
+    a, b = K.encode_tree(e.tree)[2]
+    # weighted least squares by hand
+    A = hcat(X[:, 1], ones(200))
+    W = w ./ (sum(w) / 200)
+    coef = (A' * (W .* A)) \ (A' * (W .* y))
+    @test [a, b] ≈ coef rtol = 1e-6
+    res = A * coef .- y
+    s2 = sum(W .* res .^ 2) / (200 - 2)
+    cov = s2 .* inv(A' * (W .* A))
+    @test e.constants_covariance ≈ cov rtol = 1e-6
+    @test e.constants_stderr ≈ sqrt.([cov[1, 1], cov[2, 2]]) rtol = 1e-6
+    @test K.encode_tree(r.front[2].tree)[1] == K.encode_tree(t2)[1]
+    rec = K.front_record(e, OPS, ["x"])
+    @test length(rec["constants_covariance"]) == 2
+    # search fronts carry no covariance
+    @test !haskey(K.front_record(K.FrontEntry(e.tree, 1, 0.0, 0.0, [1.0, 1.0]), OPS, ["x"]), "constants_covariance")
+end
