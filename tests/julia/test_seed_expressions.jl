@@ -95,6 +95,12 @@ end
     @test K.encode_tree(r.front[2].tree)[1] == K.encode_tree(t2)[1]
     rec = K.front_record(e, OPS, ["x"])
     @test length(rec["constants_covariance"]) == 2
+    # absolute convention (weights = 1/σ²): (J'WJ)⁻¹, not rescaled by the residuals
+    ra = K.with_absolute_errors(r, data, opts_())
+    cova = inv(A' * (w .* A))
+    @test ra.front[1].constants_covariance ≈ cova rtol = 1e-6
+    @test ra.front[1].constants_stderr ≈ sqrt.([cova[1, 1], cova[2, 2]]) rtol = 1e-6
+    @test K.constant_uncertainties(e.tree, data, opts_(); absolute=true) ≈ ra.front[1].constants_stderr
     # search fronts carry no covariance
     @test !haskey(K.front_record(K.FrontEntry(e.tree, 1, 0.0, 0.0, [1.0, 1.0]), OPS, ["x"]), "constants_covariance")
 end
