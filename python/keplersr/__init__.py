@@ -8,5 +8,6 @@ __version__ = "0.1.0"
 
 from .errors import SearchIncompleteError  # noqa: E402
 from .estimator import SymbolicRegressor  # noqa: E402
+from .formula_fit import FormulaFit, fit_formula  # noqa: E402
 
-__all__ = ["SymbolicRegressor", "SearchIncompleteError", "__version__"]
+__all__ = ["SymbolicRegressor", "fit_formula", "FormulaFit", "SearchIncompleteError", "__version__"]

@@ -75,6 +75,8 @@ def _convert_record(r: dict) -> dict:
     out["constants"] = [float(c) for c in r.get("constants", [])]
     if "constants_stderr" in r:
         out["constants_stderr"] = [float(c) for c in r["constants_stderr"]]
+    if "constants_covariance" in r:
+        out["constants_covariance"] = [[float(c) for c in row] for row in r["constants_covariance"]]
     out["codes"] = [int(c) for c in r.get("codes", [])]
     for k in ("complexity",):
         if k in out:
@@ -137,7 +139,8 @@ class JuliaWorker(WorkerProcess):
             variable_names: list, on_progress: Callable[[dict], Any] | None = None,
             worker_timeout: float = 60.0, interrupt_timeout: float = 30.0,
             checkpoint_path: str | None = None, resume_from: str | None = None,
-            seed_expressions: list | None = None) -> FitResult:
+            seed_expressions: list | None = None, fit_only: bool = False,
+            absolute_sigma: bool = False) -> FitResult:
         """Run one search on the worker and return its hall of fame.
 
         ``X`` is (n, p) float64, ``y`` and ``weights`` (n,). ``options`` is the
@@ -149,6 +152,10 @@ class JuliaWorker(WorkerProcess):
         search state; ``resume_from``: a checkpoint to continue (warm start).
         ``seed_expressions``: ``[{"codes": [...], "constants": [...]}, ...]``
         formulas that start the search (their constants are fitted first).
+        ``fit_only``: fit the constants of ``seed_expressions`` and search
+        nothing (one record per seed, in order, with ``constants_covariance``).
+        ``absolute_sigma``: ``weights`` are 1/sigma**2 of measurement errors and
+        the standard errors are not rescaled by the residuals.
         """
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
@@ -182,6 +189,10 @@ class JuliaWorker(WorkerProcess):
                 msg["seed_expressions"] = [{"codes": [int(c) for c in e["codes"]],
                                             "constants": [float(c) for c in e["constants"]]}
                                            for e in seed_expressions]
+            if fit_only:
+                msg["fit_only"] = True
+            if absolute_sigma:
+                msg["absolute_sigma"] = True
             payload = b"".join(data for _, data in arrays)
             self._current_fit = rid
             try:
