@@ -60,7 +60,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, weights=None, variable_names=None, X_units=None, y_units=None):
+    def fit(self, X, y, weights=None, variable_names=None, X_units=None, y_units=None, y_err=None):
         """Search for formulas ``y ~ f(X)``.
 
         ``X``: array (n, p) or DataFrame (its column names become the variable
@@ -71,9 +71,17 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         (strings like ``"kg*m/s^2"``, see :mod:`keplersr.units`, or exponent
         vectors over m, s, kg, T, V); candidates whose dimensions do not
         match are penalised by ``dimensional_constraint_penalty``.
+        ``y_err``: measurement errors of ``y`` (a number or (n,)), instead of
+        ``weights``: the chi-squared loss (weights 1/y_err**2, L2 only),
+        ``equations_`` gains ``chi2_dof`` (chi2 / (n - number of constants)),
+        and ``constants_stderr`` follow ``curve_fit(absolute_sigma=True)``:
+        cov = inv(J' W J), not rescaled by the residual variance.
         """
         Xa, ya, multi, w, names = validate_fit_data(self, X, y, weights, variable_names)
         params = validate_params(self.get_params())
+        if y_err is not None:
+            from .formula_fit import measurement_weights
+            w = measurement_weights(y_err, Xa.shape[0], weights, params["elementwise_loss"])
         spec = build_operator_spec(params["binary_operators"], params["unary_operators"],
                                    params["extra_sympy_mappings"])
         opts = engine_options(params, spec)
@@ -147,7 +155,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                             1.0, params["timeout_in_seconds"] - decomposition.seconds))
                 res = worker.fit(Xa, ya[:, k], w, fit_opts, list(names), on_progress=on_progress,
                                  worker_timeout=params["worker_timeout"], checkpoint_path=checkpoints[k],
-                                 resume_from=None if resume is None else resume[k], seed_expressions=seeds)
+                                 resume_from=None if resume is None else resume[k], seed_expressions=seeds,
+                                 absolute_sigma=y_err is not None)
                 _mark_origin(res.records, seeds)
             except BaseException:
                 printer.close()
@@ -171,6 +180,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         if self.run_dir_:
             rundir.write_run(self.run_dir_, self._run_state(status, outputs))
         self._set_equations(outputs, data=(Xa, ya, w))
+        if y_err is not None:
+            from .formula_fit import add_chi2_dof
+            for table in self._tables():
+                add_chi2_dof(table, w)
         self.history_ = histories if multi else histories[0]
         if self.stop_reason_ and self.stop_reason_[-1] == "workers_lost":
             status = next((h["status"] for h in reversed(histories[-1]) if h.get("status")), "")

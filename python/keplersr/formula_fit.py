@@ -145,7 +145,6 @@ class _TreeBuilder:
         self.columns = {n: j + 1 for j, n in enumerate(variables)}
         self.parameters = dict(parameters)
         self.literals: List[float] = []        # values of the extra columns, after the variables
-        self.order: List[str] = []             # parameter names in prefix (constant) order
         self.unary: List[str] = []
         self.binary: set = set()
 
@@ -173,8 +172,7 @@ class _TreeBuilder:
         if isinstance(e, sympy.Symbol):
             if e.name in self.columns:
                 return Node("var", value=float(self.columns[e.name]))
-            self.order.append(e.name)
-            return Node("const", value=float(self.parameters[e.name]))
+            return Node("const", value=float(self.parameters[e.name]), op=e.name)   # op: the parameter
         if isinstance(e, (sympy.Add, sympy.Mul)) and e.could_extract_minus_sign():
             return self.un("neg", self.build(-e))
         if isinstance(e, (sympy.Mul, sympy.Pow)):
@@ -216,6 +214,12 @@ class _TreeBuilder:
             return self.un(_FUNCTIONS[type(e)], self.build(e.args[0]))
         raise ValueError(f"the engine has no operator for {e.func.__name__} (in {e}); "
                          f"it knows + - * / ^ and {', '.join(UNARY)}")
+
+
+def _parameter_order(tree: Node) -> List[str]:
+    if tree.kind == "const":
+        return [tree.op]
+    return [name for c in tree.children for name in _parameter_order(c)]
 
 
 def fit_formula(formula, X, y, y_err=None, weights=None, *, params: Optional[Sequence[str]] = None,
@@ -306,7 +310,8 @@ def fit_formula(formula, X, y, y_err=None, weights=None, *, params: Optional[Seq
         start[k] = float(v)
     builder = _TreeBuilder(names, start)
     tree = builder.build(expr)
-    repeated = sorted({k for k in builder.order if builder.order.count(k) > 1})
+    order = _parameter_order(tree)       # parameter names in prefix order: the engine's constants
+    repeated = sorted({k for k in order if order.count(k) > 1})
     if repeated:
         raise ValueError(f"parameters {repeated} appear more than once in {expr}: the engine fits each "
                          "occurrence separately; write the formula with each parameter once")
@@ -347,9 +352,9 @@ def fit_formula(formula, X, y, y_err=None, weights=None, *, params: Optional[Seq
     k = len(consts)
     cov = np.asarray(rec.get("constants_covariance", np.full((k, k), np.nan)), dtype=float).reshape(k, k)
     se = np.asarray(rec.get("constants_stderr", [np.nan] * k), dtype=float)
-    value = dict(zip(builder.order, rec["constants"]))
-    err = dict(zip(builder.order, se))
-    pos = [builder.order.index(q) for q in pnames]
+    value = dict(zip(order, rec["constants"]))
+    err = dict(zip(order, se))
+    pos = [order.index(q) for q in pnames]
     covdf = pd.DataFrame(cov[np.ix_(pos, pos)], index=pnames, columns=pnames)
     chi2 = chi2_dof = None
     if y_err is not None:
@@ -359,3 +364,18 @@ def fit_formula(formula, X, y, y_err=None, weights=None, *, params: Optional[Seq
                       errors={q: float(err[q]) for q in pnames}, covariance=covdf, loss=loss, chi2=chi2,
                       chi2_dof=chi2_dof, n=n, variable_names=list(names),
                       parameter_symbols={q: free[q] for q in pnames})
+
+
+def add_chi2_dof(frame: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
+    """Add the ``chi2_dof`` column to a front (``equations_``) fitted with measurement errors.
+
+    ``weights`` = 1/y_err**2; chi2 = loss * sum(weights) (the L2 loss is the
+    weighted mean of the squared residuals), divided by n - number of fitted
+    constants (NaN when that is not positive).
+    """
+    n = len(weights)
+    total = float(np.sum(weights))
+    dof = np.array([n - len(c) for c in frame["constants"]], dtype=float)
+    chi2 = frame["loss"].to_numpy(dtype=float) * total
+    frame["chi2_dof"] = np.where(dof > 0, chi2 / np.where(dof > 0, dof, 1.0), np.nan)
+    return frame
