@@ -209,9 +209,14 @@ function run_fit(worker::WorkerState, id::String, hb::Heartbeat, msg::AbstractDi
     end
     # invokelatest: user operators/losses were just defined by eval.
     seed_trees = seed_trees_from_list(get(msg, "seed_expressions", nothing), opts, data.nfeatures)
+    guess_trees = seed_trees_from_list(get(msg, "guess_expressions", nothing), opts, data.nfeatures;
+                                       field="guess_expressions")
     islands = island_runner(opts, spec)    # worker processes start here (multiprocessing)
+    # guess_trees only when there are guesses: a search function given to the worker need not know them
+    extra = isempty(guess_trees) ? NamedTuple() : (guess_trees=guess_trees,)
     res = Base.invokelatest(fn, data, opts; on_progress=on_progress, should_stop=should_stop,
-                            islands=islands, resume=resume, on_checkpoint=on_checkpoint, seed_trees=seed_trees)
+                            islands=islands, resume=resume, on_checkpoint=on_checkpoint, seed_trees=seed_trees,
+                            extra...)
     return res, data, opts
 end
 
