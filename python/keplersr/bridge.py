@@ -137,7 +137,7 @@ class JuliaWorker(WorkerProcess):
             variable_names: list, on_progress: Callable[[dict], Any] | None = None,
             worker_timeout: float = 60.0, interrupt_timeout: float = 30.0,
             checkpoint_path: str | None = None, resume_from: str | None = None,
-            seed_expressions: list | None = None) -> FitResult:
+            seed_expressions: list | None = None, guess_expressions: list | None = None) -> FitResult:
         """Run one search on the worker and return its hall of fame.
 
         ``X`` is (n, p) float64, ``y`` and ``weights`` (n,). ``options`` is the
@@ -149,6 +149,9 @@ class JuliaWorker(WorkerProcess):
         search state; ``resume_from``: a checkpoint to continue (warm start).
         ``seed_expressions``: ``[{"codes": [...], "constants": [...]}, ...]``
         formulas that start the search (their constants are fitted first).
+        ``guess_expressions``: the user's guesses, in the same form: seeds too,
+        and copies of them keep coming back into the populations
+        (``fraction_replaced_guesses``).
         """
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
@@ -182,6 +185,10 @@ class JuliaWorker(WorkerProcess):
                 msg["seed_expressions"] = [{"codes": [int(c) for c in e["codes"]],
                                             "constants": [float(c) for c in e["constants"]]}
                                            for e in seed_expressions]
+            if guess_expressions:
+                msg["guess_expressions"] = [{"codes": [int(c) for c in e["codes"]],
+                                             "constants": [float(c) for c in e["constants"]]}
+                                            for e in guess_expressions]
             payload = b"".join(data for _, data in arrays)
             self._current_fit = rid
             try:
