@@ -212,16 +212,21 @@ function run_fit(worker::WorkerState, id::String, hb::Heartbeat, msg::AbstractDi
     # absolute_sigma: the weights are 1/σ² of measurement errors (standard errors not rescaled)
     absolute = get(msg, "absolute_sigma", false) === true
     absolute && isempty(data.w) && throw(ArgumentError("absolute_sigma needs weights (1/σ²)"))
+    guess_trees = seed_trees_from_list(get(msg, "guess_expressions", nothing), opts, data.nfeatures;
+                                       field="guess_expressions")
     # fit_only: the constants of the seed expressions are fitted, and nothing is searched
     if get(msg, "fit_only", false) === true
         isempty(seed_trees) && throw(ArgumentError("fit_only needs seed_expressions"))
         resume === nothing || throw(ArgumentError("fit_only cannot resume a search"))
+        isempty(guess_trees) || throw(ArgumentError("fit_only takes seed_expressions, not guess_expressions"))
         res = Base.invokelatest(KeplerSR.fit_seed_expressions, data, opts, seed_trees)
     else
         islands = island_runner(opts, spec)    # worker processes start here (multiprocessing)
+        # guess_trees only when there are guesses: a search function given to the worker need not know them
+        extra = isempty(guess_trees) ? NamedTuple() : (guess_trees=guess_trees,)
         res = Base.invokelatest(fn, data, opts; on_progress=on_progress, should_stop=should_stop,
                                 islands=islands, resume=resume, on_checkpoint=on_checkpoint,
-                                seed_trees=seed_trees)
+                                seed_trees=seed_trees, extra...)
     end
     absolute && (res = Base.invokelatest(KeplerSR.with_absolute_errors, res, data, opts))
     return res, data, opts

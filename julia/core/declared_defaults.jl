@@ -22,6 +22,7 @@ const DECLARED_DEFAULTS = (
     should_simplify = true,
     fraction_replaced = 0.00036,
     fraction_replaced_hof = 0.035,
+    fraction_replaced_guesses = 0.1,
     topn = 12,
     optimize_probability = 0.14,
     optimizer_iterations = 8,

@@ -112,6 +112,7 @@ end
 Base.@kwdef struct Migration
     fraction_replaced::Float64 = DECLARED_DEFAULTS.fraction_replaced  # by migrants from the best of all populations
     fraction_replaced_hof::Float64 = DECLARED_DEFAULTS.fraction_replaced_hof  # by migrants from the hall of fame
+    fraction_replaced_guesses::Float64 = DECLARED_DEFAULTS.fraction_replaced_guesses  # by copies of the guesses
     topn::Int = DECLARED_DEFAULTS.topn  # best members per population in the migrant pool
 end
 

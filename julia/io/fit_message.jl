@@ -24,34 +24,36 @@ function dataset_from_fit(msg::AbstractDict, payload::Vector{UInt8})
 end
 
 """
-    seed_trees_from_list(list, opts, nfeatures) -> Vector{Node}
+    seed_trees_from_list(list, opts, nfeatures; field="seed_expressions") -> Vector{Node}
 
 Decode the `seed_expressions` of a fit message: a list of objects with
 "codes" (prefix codes, see docs/PROTOCOL.md) and "constants". Every code must
-name an operator of the search or one of its `nfeatures` features.
+name an operator of the search or one of its `nfeatures` features. `field`:
+the message field decoded (`guess_expressions` has the same form), named
+in errors.
 """
-function seed_trees_from_list(list, opts::Options, nfeatures::Int)::Vector{Node}
+function seed_trees_from_list(list, opts::Options, nfeatures::Int; field::String="seed_expressions")::Vector{Node}
     list === nothing && return Node[]
-    list isa Vector || throw(ArgumentError("seed_expressions must be a list, got $(repr(list))"))
+    list isa Vector || throw(ArgumentError("$(field) must be a list, got $(repr(list))"))
     nb = length(opts.ops.binops); nu = length(opts.ops.unaops)
     trees = Node[]
     for (i, e) in enumerate(list)
         (e isa AbstractDict && haskey(e, "codes") && haskey(e, "constants")) ||
-            throw(ArgumentError("seed_expressions[$(i)] must be an object with codes and constants"))
+            throw(ArgumentError("$(field)[$(i)] must be an object with codes and constants"))
         codes = e["codes"]; consts = e["constants"]
         (codes isa Vector && all(c -> c isa Integer, codes)) ||
-            throw(ArgumentError("seed_expressions[$(i)].codes must be a list of integers"))
+            throw(ArgumentError("$(field)[$(i)].codes must be a list of integers"))
         (consts isa Vector && all(c -> c isa Real, consts)) ||
-            throw(ArgumentError("seed_expressions[$(i)].constants must be a list of numbers"))
+            throw(ArgumentError("$(field)[$(i)].constants must be a list of numbers"))
         for c in codes
             ok = (1 <= c <= nfeatures) || c == 0 || (-nu <= c <= -1) || (-1000 - nb + 1 <= c <= -1000)
-            ok || throw(ArgumentError("seed_expressions[$(i)]: code $(c) names no feature or operator " *
+            ok || throw(ArgumentError("$(field)[$(i)]: code $(c) names no feature or operator " *
                                       "of this search ($(nfeatures) features, $(nb) binary, $(nu) unary)"))
         end
         t = try
             decode_tree(Int[Int(c) for c in codes], Float64[Float64(c) for c in consts])
         catch err
-            throw(ArgumentError("seed_expressions[$(i)]: $(sprint(showerror, err))"))
+            throw(ArgumentError("$(field)[$(i)]: $(sprint(showerror, err))"))
         end
         push!(trees, t)
     end

@@ -25,7 +25,8 @@ end
 Base.showerror(io::IO, e::AllWorkersLost) = print(io, e.msg)
 
 """
-    run_search(data, opts; on_progress, should_stop, islands, resume, on_checkpoint, seed_trees) -> SearchResult
+    run_search(data, opts; on_progress, should_stop, islands, resume, on_checkpoint, seed_trees, guess_trees)
+        -> SearchResult
 
 Run the evolutionary search. `on_progress(p::SearchProgress)` is called on
 the calling task roughly every `opts.control.progress_interval` seconds (and
@@ -42,13 +43,18 @@ once at the end, with the state after the last completed iteration.
 `seed_trees`: expressions to start from (julia/search/seed_expressions.jl): their
 constants are fitted, they enter the hall of fame (even above `maxsize`) and
 start the populations ahead of the enumerated ones (ignored on resume).
+`guess_trees`: the user's guesses: seed expressions too (after `seed_trees`),
+and those within the constraints, constants fitted, keep replacing a
+fraction `fraction_replaced_guesses` of every population after each
+iteration's migration (also on resume, where they are fitted again).
 """
 function run_search(data::Dataset, opts::Options;
                     on_progress::Function=p -> nothing, should_stop::Function=() -> false,
                     islands::IslandRunner=LocalIslands(), resume::Union{Nothing,SearchSnapshot}=nothing,
-                    on_checkpoint::Union{Nothing,Function}=nothing, seed_trees::Vector{Node}=Node[])
+                    on_checkpoint::Union{Nothing,Function}=nothing, seed_trees::Vector{Node}=Node[],
+                    guess_trees::Vector{Node}=Node[])
     try
-        state = init_search(data, opts, islands, resume, seed_trees)
+        state = init_search(data, opts, islands, resume, seed_trees, guess_trees)
         report_progress!(state, data, opts, islands, on_progress)
         while (state.stop_reason = stop_reason(state, opts, should_stop)) === nothing
             iterate!(state, data, opts, islands, should_stop, on_checkpoint, on_progress)
@@ -60,7 +66,7 @@ function run_search(data::Dataset, opts::Options;
 end
 
 """
-    init_search(data, opts, islands, resume, seed_trees) -> SearchState
+    init_search(data, opts, islands, resume, seed_trees, guess_trees=Node[]) -> SearchState
 
 Set the data's baseline loss and the deadline, and
 start the search: fresh (`resume === nothing`: `fresh_search`) or from the
@@ -68,15 +74,16 @@ snapshot `resume` (`resumed_search`). The islands hold their first members
 and the hall of fame their best.
 """
 function init_search(data::Dataset, opts::Options, islands::IslandRunner,
-                     resume::Union{Nothing,SearchSnapshot}, seed_trees::Vector{Node})::SearchState
+                     resume::Union{Nothing,SearchSnapshot}, seed_trees::Vector{Node},
+                     guess_trees::Vector{Node}=Node[])::SearchState
     t0 = time()
     data.baseline_loss = baseline_loss(data, opts)
     control = opts.control
     timed = control.timeout_in_seconds > 0 && !control.deterministic
     deadline = timed ? t0 + control.timeout_in_seconds : Inf
     set_deadline!(islands, deadline)
-    state = resume === nothing ? fresh_search(data, opts, islands, seed_trees, t0, deadline) :
-                                 resumed_search(data, opts, islands, resume, t0, deadline)
+    state = resume === nothing ? fresh_search(data, opts, islands, seed_trees, guess_trees, t0, deadline) :
+                                 resumed_search(data, opts, islands, resume, guess_trees, t0, deadline)
     state.last_checkpoint = time()
     return state
 end
@@ -85,16 +92,18 @@ end
 A new search: the island seeds drawn from `opts.control.seed`, the given
 seed expressions and the exhaustive enumeration into the hall of fame; the
 best distinct small expressions go round-robin into the populations (a
-quarter of each at most), after the given seed expressions.
+quarter of each at most), after the given seed expressions and guesses.
 """
 function fresh_search(data::Dataset, opts::Options, islands::IslandRunner, seed_trees::Vector{Node},
-                      t0::Float64, deadline::Float64)::SearchState
+                      guess_trees::Vector{Node}, t0::Float64, deadline::Float64)::SearchState
     maxsize = opts.constraints.maxsize
     master_seed = UInt(opts.control.seed)
     master = MersenneTwister(master_seed)
     seeds = [rand(master, UInt) for _ in 1:opts.evolution.populations]
     enum_state = PopulationState(rand(master, UInt), data, opts; batched=false)
     given = seed_members(seed_trees, enum_state, data, opts)
+    guessed = seed_members(guess_trees, enum_state, data, opts)    # none: no RNG draw, nothing changes
+    given = vcat(given, guessed)
     hof = HallOfFame(hof_capacity(given, maxsize))
     ranked = enumeration_seeds(data, opts, enum_state, t0)
     for m in enum_state.best
@@ -104,6 +113,7 @@ function fresh_search(data::Dataset, opts::Options, islands::IslandRunner, seed_
     popseeds = population_seeds(vcat(evolvable(given, opts), ranked), opts)
     state = SearchState(t0, deadline, master_seed, hof, zeros(maxsize), 0, 0.0,
                         enum_state.evals, eval_ns(enum_state), node_rows(enum_state))
+    state.guesses = evolvable(guessed, opts)
     launch_islands!(state, data, opts, islands, seeds, popseeds, nothing)
     return state
 end
@@ -114,12 +124,18 @@ frequencies and counters; the progress rate counts only this run's
 evaluations.
 """
 function resumed_search(data::Dataset, opts::Options, islands::IslandRunner, resume::SearchSnapshot,
-                        t0::Float64, deadline::Float64)::SearchState
+                        guess_trees::Vector{Node}, t0::Float64, deadline::Float64)::SearchState
     check_resumable(resume, opts)
     maxsize = opts.constraints.maxsize
     freq = length(resume.freq) == maxsize ? copy(resume.freq) : zeros(maxsize)
     state = SearchState(t0, deadline, resume.master_seed, snapshot_hof(resume, maxsize), freq,
                         resume.iteration, resume.elapsed, resume.other_evals, UInt64(0), 0)
+    if !isempty(guess_trees)
+        # fitted again (a state of their own, seeded from the run's seed): they keep migrating in
+        gs = PopulationState(hash((resume.master_seed, resume.iteration, :guesses)), data, opts; batched=false)
+        state.guesses = evolvable(seed_members(guess_trees, gs, data, opts), opts)
+        foreach(m -> offer!(state.hof, m), state.guesses)
+    end
     launch_islands!(state, data, opts, islands, UInt[s.seed for s in resume.islands],
                     [Node[] for _ in 1:opts.evolution.populations], resume.islands)
     state.rate_evals0 = total_evals(state)
@@ -188,7 +204,8 @@ function iterate!(state::SearchState, data::Dataset, opts::Options, islands::Isl
     s > 0 && (state.freq .= total ./ s)
     reseed!(state.mig_rng, state.master_seed, iter)
     migrate_islands!(islands, migration_plan([r.pool for r in reports],
-                                             opts.evolution.population_size, hof, opts, state.mig_rng))
+                                             opts.evolution.population_size, hof, opts, state.mig_rng,
+                                             state.guesses))
     if islands_stopped(islands)
         state.stop_reason = "interrupted"
         return state

@@ -9,7 +9,8 @@ The coordinator's state of a search: the hall of fame, the iterations done,
 the complexity frequencies sent to the islands, each island's latest report,
 the counters of what was evaluated outside the islands, the times of the
 last progress report and checkpoint, the deadline, and why the search
-stopped (`nothing` while it runs).
+stopped (`nothing` while it runs), and the guesses that keep coming back
+into the populations (`fraction_replaced_guesses`).
 """
 mutable struct SearchState
     t0::Float64                          # time() when this run started
@@ -31,6 +32,7 @@ mutable struct SearchState
     last_checkpoint::Float64             # time() of the last checkpoint (or of the start)
     status::String                       # the progress note once all worker processes are lost
     stop_reason::Union{Nothing,String}
+    guesses::Vector{PopMember}           # the fitted guesses within the constraints (migrants, see migration.jl)
 end
 
 """
@@ -45,7 +47,7 @@ SearchState(t0::Float64, deadline::Float64, master_seed::UInt, hof::HallOfFame, 
     SearchState(t0, deadline, master_seed, MersenneTwister(master_seed), hof,
                 hof_losses!(Vector{Float64}(undef, length(freq)), hof), freq,
                 Dict{Int,IslandReport}(), iteration, iteration, elapsed0, other_evals, other_eval_ns,
-                other_node_rows, 0, 0.0, t0, "", nothing)
+                other_node_rows, 0, 0.0, t0, "", nothing, PopMember[])
 
 """Candidate evaluations so far: outside the islands, and by the islands (their latest reports)."""
 total_evals(s::SearchState)::Int = s.other_evals + reduce(+, (r.evals for r in values(s.latest)); init=0)

@@ -139,8 +139,8 @@ class JuliaWorker(WorkerProcess):
             variable_names: list, on_progress: Callable[[dict], Any] | None = None,
             worker_timeout: float = 60.0, interrupt_timeout: float = 30.0,
             checkpoint_path: str | None = None, resume_from: str | None = None,
-            seed_expressions: list | None = None, fit_only: bool = False,
-            absolute_sigma: bool = False) -> FitResult:
+            seed_expressions: list | None = None, guess_expressions: list | None = None,
+            fit_only: bool = False, absolute_sigma: bool = False) -> FitResult:
         """Run one search on the worker and return its hall of fame.
 
         ``X`` is (n, p) float64, ``y`` and ``weights`` (n,). ``options`` is the
@@ -156,6 +156,9 @@ class JuliaWorker(WorkerProcess):
         nothing (one record per seed, in order, with ``constants_covariance``).
         ``absolute_sigma``: ``weights`` are 1/sigma**2 of measurement errors and
         the standard errors are not rescaled by the residuals.
+        ``guess_expressions``: the user's guesses, in the same form: seeds too,
+        and copies of them keep coming back into the populations
+        (``fraction_replaced_guesses``).
         """
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
@@ -193,6 +196,10 @@ class JuliaWorker(WorkerProcess):
                 msg["fit_only"] = True
             if absolute_sigma:
                 msg["absolute_sigma"] = True
+            if guess_expressions:
+                msg["guess_expressions"] = [{"codes": [int(c) for c in e["codes"]],
+                                             "constants": [float(c) for c in e["constants"]]}
+                                            for e in guess_expressions]
             payload = b"".join(data for _, data in arrays)
             self._current_fit = rid
             try:

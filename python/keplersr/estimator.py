@@ -60,7 +60,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, weights=None, variable_names=None, X_units=None, y_units=None, y_err=None):
+    def fit(self, X, y, weights=None, variable_names=None, X_units=None, y_units=None, guesses=None,
+            y_err=None):
         """Search for formulas ``y ~ f(X)``.
 
         ``X``: array (n, p) or DataFrame (its column names become the variable
@@ -71,6 +72,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         (strings like ``"kg*m/s^2"``, see :mod:`keplersr.units`, or exponent
         vectors over m, s, kg, T, V); candidates whose dimensions do not
         match are penalised by ``dimensional_constraint_penalty``.
+        ``guesses``: formulas to start from (strings or sympy expressions in
+        the variable names; their numbers are fitted constants), overriding
+        the ``guesses`` option; for a 2-D ``y`` one list per output or one
+        list for all (see :mod:`keplersr.guesses`).
         ``y_err``: measurement errors of ``y`` (a number or (n,)), instead of
         ``weights``: the chi-squared loss (weights 1/y_err**2, L2 only),
         ``equations_`` gains ``chi2_dof`` (chi2 / (n - number of constants)),
@@ -87,6 +92,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         opts = engine_options(params, spec)
         opts.update(units_options(X_units, y_units, Xa.shape[1], ya.shape[1], params))
         opts["seed"] = seed_from(params["random_state"])
+        from .guesses import guess_expressions, guesses_per_output
+        guessed = [guess_expressions(g, names, spec.binary, spec.unary)
+                   for g in guesses_per_output(params["guesses"] if guesses is None else guesses, ya.shape[1])]
         procs = params["procs"]
         if params["deterministic"] and params["timeout_in_seconds"] is not None:
             warnings.warn("deterministic=True ignores timeout_in_seconds (a time limit would make the result "
@@ -156,8 +164,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 res = worker.fit(Xa, ya[:, k], w, fit_opts, list(names), on_progress=on_progress,
                                  worker_timeout=params["worker_timeout"], checkpoint_path=checkpoints[k],
                                  resume_from=None if resume is None else resume[k], seed_expressions=seeds,
-                                 absolute_sigma=y_err is not None)
-                _mark_origin(res.records, seeds)
+                                 guess_expressions=guessed[k] or None, absolute_sigma=y_err is not None)
+                _mark_origin(res.records, seeds, guessed[k])
             except BaseException:
                 printer.close()
                 if self.run_dir_:
@@ -507,12 +515,14 @@ def _picklable_mappings(mappings):
     return out
 
 
-def _mark_origin(records, seeds):
-    """Each record's ``origin``: "decomposition" when it is a composed seed as given (constants refitted),
-    else "search"."""
+def _mark_origin(records, seeds, guesses=()):
+    """Each record's ``origin``: "guess" when it is one of the user's guesses as given, "decomposition"
+    when it is a composed seed as given (constants refitted), else "search"."""
     keys = {tuple(s["codes"]) for s in seeds or ()}
+    guessed = {tuple(g["codes"]) for g in guesses or ()}
     for r in records:
-        r["origin"] = "decomposition" if tuple(int(c) for c in r["codes"]) in keys else "search"
+        codes = tuple(int(c) for c in r["codes"])
+        r["origin"] = "guess" if codes in guessed else "decomposition" if codes in keys else "search"
 
 
 def _jsonable_params(params):
@@ -521,6 +531,9 @@ def _jsonable_params(params):
         if k == "extra_sympy_mappings":
             out["extra_sympy_mappings_keys"] = sorted(v) if v else []
             continue
+        if k == "guesses" and v is not None:     # sympy expressions: written as strings
+            v = [[str(g) for g in vv] if isinstance(vv, (list, tuple)) else str(vv) for vv in
+                 (v if isinstance(v, (list, tuple)) else [v])]
         if isinstance(v, tuple):
             v = list(v)
         if isinstance(v, dict):

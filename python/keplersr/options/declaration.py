@@ -197,6 +197,13 @@ OPTIONS: Tuple[Option, ...] = (
        "fraction of each population replaced by migrants from the other populations", low=0.0, high=1.0),
     _o("fraction_replaced_hof", 0.035, "float", "evolution",
        "fraction of each population replaced by migrants from the hall of fame", low=0.0, high=1.0),
+    _o("guesses", None, "custom", "evolution",
+       "formulas to start from, e.g. `[\"1.0*x0*x1 + 0.5\"]` (strings or sympy expressions in the variable "
+       "names; their constants are fitted starting values); for a 2-D `y` one list per output, or one list "
+       "for all; `fit(..., guesses=...)` overrides it", engine=None, cli=False),
+    _o("fraction_replaced_guesses", 0.1, "float", "evolution",
+       "fraction of each population replaced, after every iteration's migration, by copies of the `guesses` "
+       "(their constants fitted); no effect without guesses", low=0.0, high=1.0),
     _o("topn", 12, "int", "evolution", "best members of each population offered as migrants", low=1),
     # constants
     _o("optimize_probability", 0.14, "float", "constants",
