@@ -12,7 +12,7 @@ are derived:
   Julia is touched,
 - the engine's options message (:mod:`keplersr.options.engine_message`; the
   ``engine`` field says how a value travels),
-- the ``keplersr fit`` command-line flags (:mod:`keplersr.cli`),
+- the ``keplersr fit`` command-line flags (:mod:`keplersr.cli`; the ``cli`` field),
 - the system-image workload (its fits use the default message),
 - the option reference in README.md (:mod:`keplersr.options.reference`,
   checked by a test).
@@ -74,7 +74,9 @@ class Option:
     ``engine``: ``"direct"`` (sent to the engine under the same name; a
     ``None`` is sent as ``none_value``), ``"custom"`` (translated by
     :mod:`keplersr.options.engine_message`), or ``None`` (Python side only).
-    ``cli``: exposed as a ``keplersr fit`` flag; ``cli_aliases``: extra flags.
+    ``cli``: exposed as a ``keplersr fit`` flag (``True``), not exposed
+    (``False``), or ``"json"``: a structured option given as a JSON object
+    (``--constraints '{"^": [-1, 1]}'``); ``cli_aliases``: extra flags.
     """
 
     name: str
@@ -89,7 +91,7 @@ class Option:
     choices: Tuple[str, ...] = ()
     engine: Optional[str] = "direct"
     none_value: Any = None
-    cli: bool = True
+    cli: Any = True
     cli_aliases: Tuple[str, ...] = ()
 
     def constraints(self):
@@ -154,15 +156,15 @@ OPTIONS: Tuple[Option, ...] = (
     _o("maxdepth", None, "int", "size and shape", "largest tree depth (`None`: `maxsize`)",
        low=1, allow_none=True, none_value=0),
     _o("constraints", None, "custom", "size and shape",
-       "argument-size limits, e.g. `{\"^\": (-1, 1), \"sin\": 5}` (-1 = unlimited)", engine="custom", cli=False),
+       "argument-size limits, e.g. `{\"^\": (-1, 1), \"sin\": 5}` (-1 = unlimited)", engine="custom", cli="json"),
     _o("nested_constraints", None, "custom", "size and shape",
        "nesting limits, e.g. `{\"sin\": {\"sin\": 0, \"cos\": 0}}` forbids `sin(sin(x))`; merged over the engine's "
        "defaults: no transcendental function (sin cos tan exp log tanh sinh cosh asin acos atan) inside another, "
        "except trig inside `exp`, `asin`, `acos`, `atan`; a pair named here overrides its default "
        "(e.g. `{\"tanh\": {\"tanh\": 9}}`)",
-       engine="custom", cli=False),
+       engine="custom", cli="json"),
     _o("complexity_of_operators", None, "custom", "size and shape",
-       "per-operator complexity, e.g. `{\"exp\": 3}`", engine="custom", cli=False),
+       "per-operator complexity, e.g. `{\"exp\": 3}`", engine="custom", cli="json"),
     _o("complexity_of_constants", 1, "int", "size and shape", "complexity of a constant leaf", low=1),
     _o("complexity_of_variables", 1, "int", "size and shape", "complexity of a variable leaf", low=1),
     # search schedule
@@ -187,7 +189,7 @@ OPTIONS: Tuple[Option, ...] = (
        "probability that a step is a crossover instead of a mutation", low=0.0, high=1.0),
     _o("mutation_weights", None, "custom", "evolution",
        "dict of relative weights by mutation kind: " + " ".join(f"`{k}`" for k in MUTATION_KINDS)
-       + " (unnamed kinds keep the engine's defaults)", engine="custom", cli=False),
+       + " (unnamed kinds keep the engine's defaults)", engine="custom", cli="json"),
     _o("perturbation_factor", 0.076, "float", "evolution", "size of constant mutations", low=0.0),
     _o("probability_negate_constant", 0.01, "float", "evolution",
        "probability that a constant mutation also flips the constant's sign", low=0.0, high=1.0),
@@ -220,7 +222,8 @@ OPTIONS: Tuple[Option, ...] = (
     # loss
     _o("elementwise_loss", "L2", "str", "loss",
        "`\"L2\"`, `\"L1\"`, `\"Huber\"` (with `huber_delta`), or a Julia function of (prediction, target) "
-       "like `\"myloss(p, t) = abs(p - t)^1.5\"`", engine="custom"),
+       "like `\"myloss(p, t) = abs(p - t)^1.5\"`", engine="custom",
+       cli_aliases=("--loss",)),
     _o("huber_delta", 1.0, "float", "loss", "Huber transition point", low=0.0, strict_low=True),
     # selection
     _o("tournament_selection_n", 15, "int", "selection", "tournament size (at most `population_size`)",
