@@ -227,5 +227,6 @@ def test_cli_fit_prints_front_and_writes_run_dir(julia_worker, tmp_path, capsys)
     out = capsys.readouterr().out
     assert "complexity" in out and "selected" in out and "run directory" in out
     assert len(os.listdir(tmp_path / "out")) == 1
-    with pytest.raises(SystemExit, match="target column"):
+    with pytest.raises(SystemExit) as exc:
         main(["fit", str(csv), "--target", "nope"])
+    assert exc.value.code == 2 and "target column" in capsys.readouterr().err
