@@ -367,19 +367,77 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         again (functions are not stored on disk).
         """
         state = rundir.read_run(run_dir)
+        _check_user_operators(state, extra_sympy_mappings,
+                              "SymbolicRegressor.from_file(run_dir, extra_sympy_mappings={...})")
         params = dict(state["params"])
-        needed = params.pop("extra_sympy_mappings_keys", None) or []
-        missing = [k for k in needed if k not in (extra_sympy_mappings or {})]
-        if missing:
-            raise ValueError(
-                f"the run used user operators {missing}: pass "
-                "SymbolicRegressor.from_file(run_dir, extra_sympy_mappings={...}) with their sympy forms")
+        params.pop("extra_sympy_mappings_keys", None)
         valid = cls().get_params()
         model = cls(**{k: v for k, v in params.items() if k in valid})
         model.extra_sympy_mappings = extra_sympy_mappings
         return model._load_state(state, run_dir)
 
+    def refresh(self, run_directory=None):
+        """Rebuild ``equations_`` from the run directory (``run_dir_``, or ``run_directory``), as PySR's ``refresh``.
+
+        Reads what the search wrote last (e.g. while another process still
+        searches, or after ``equations_`` was changed), with the reading code of
+        :meth:`from_file`: the formulas are rebuilt from the stored prefix codes
+        and constants (exact constants included), and simplified without the
+        data, as a reload does (so ``chi2_dof`` of a ``y_err`` fit is not
+        restored). The options stay this object's; variable names, operators
+        and the fronts come from the run. Returns ``self``.
+        """
+        run_dir = run_directory if run_directory is not None else getattr(self, "run_dir_", None)
+        if run_dir is None:
+            raise ValueError("refresh: this model has no run directory (fit with output_directory set, "
+                             "or pass refresh(run_directory=...))")
+        state = rundir.read_run(run_dir)
+        _check_user_operators(state, self.extra_sympy_mappings,
+                              "SymbolicRegressor(extra_sympy_mappings={...}) before refresh")
+        return self._load_fronts(state, run_dir)
+
+    # ------------------------------------------------------------- exports
+    def jax(self, index=None, extra_jax_mappings=None):
+        """The selected formula (or row ``index``) as a JAX function, as PySR's ``jax()``.
+
+        Returns ``{"callable": f, "parameters": params}`` (a list of them for a
+        2-D ``y``, ``index`` per output as in :meth:`predict`): ``f(X, params)``
+        evaluates the formula ``predict`` uses on ``X`` (n, p), columns in the
+        fitted variable order; ``params`` are its float constants as a jax
+        array (exact constants stay fixed), so ``jax.jit(f)`` and gradients
+        w.r.t. ``params`` work. Enable ``jax.config.update("jax_enable_x64",
+        True)`` for float64. ``extra_jax_mappings``: ``{sympy function or its
+        name: jax callable or "jnp.name"}`` for functions of user operators.
+        See :mod:`keplersr.exports`.
+        """
+        from .exports import sympy_to_jax
+        names = self.variable_names_ if hasattr(self, "variable_names_") else None
+        return self._per_output(lambda row: sympy_to_jax(row["sympy_format"], names, extra_jax_mappings), index)
+
+    def pytorch(self, index=None, extra_torch_mappings=None):
+        """The selected formula (or row ``index``) as a ``torch.nn.Module``, as PySR's ``pytorch()``.
+
+        ``module(X)`` evaluates the formula ``predict`` uses on a tensor ``X``
+        (n, p), columns in the fitted variable order; its float constants are
+        the trainable parameter ``module.constants`` (exact constants stay
+        fixed). A list of modules for a 2-D ``y`` (``index`` per output).
+        ``extra_torch_mappings``: ``{sympy function or its name: torch callable
+        or "torch.name"}``. See :mod:`keplersr.exports`.
+        """
+        from .exports import sympy_to_torch
+        names = self.variable_names_ if hasattr(self, "variable_names_") else None
+        return self._per_output(lambda row: sympy_to_torch(row["sympy_format"], names, extra_torch_mappings),
+                                index)
+
     def _load_state(self, state, run_dir):
+        self._load_fronts(state, run_dir)
+        self.interrupted_ = state["status"] != "finished"
+        self.stop_reason_ = []
+        self.history_ = []
+        return self
+
+    def _load_fronts(self, state, run_dir):
+        """Variable names, operators and ``equations_`` of a run's state (:func:`rundir.read_run`)."""
         self.variable_names_ = state["variable_names"]
         self.X_units_ = state.get("X_units")
         self.y_units_ = state.get("y_units")
@@ -391,9 +449,6 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.multioutput_ = state["multioutput"]
         self.run_dir_ = run_dir
         self.run_id_ = os.path.basename(os.path.normpath(run_dir))
-        self.interrupted_ = state["status"] != "finished"
-        self.stop_reason_ = []
-        self.history_ = []
         self._set_equations(state["outputs"])
         n = len(state["outputs"]) if self.multioutput_ else 1
         paths = [rundir.checkpoint_path(run_dir, k, n) for k in range(n)]
@@ -513,6 +568,14 @@ def _picklable_mappings(mappings):
             warnings.warn(f"extra_sympy_mappings[{name!r}] cannot be pickled nor expressed in sympy "
                           f"({err}); it is left out of the pickle", RuntimeWarning, stacklevel=3)
     return out
+
+
+def _check_user_operators(state, extra_sympy_mappings, how):
+    """A run that used user operators needs their sympy forms again (functions are not stored on disk)."""
+    needed = state["params"].get("extra_sympy_mappings_keys") or []
+    missing = [k for k in needed if k not in (extra_sympy_mappings or {})]
+    if missing:
+        raise ValueError(f"the run used user operators {missing}: pass {how} with their sympy forms")
 
 
 def _mark_origin(records, seeds, guesses=()):
