@@ -42,6 +42,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "julia_worker" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.julia)
+    # JAX starts threads when it is imported, and forking a process with them is unsafe (JAX warns):
+    # the tests that import it run last, after the tests whose code forks (the study's timeouts)
+    items.sort(key=lambda item: "jax" in getattr(item, "fixturenames", ()) or "jax" in item.name)
 
 
 @pytest.fixture(scope="session")

@@ -249,7 +249,7 @@ def test_refresh_errors(tmp_path):
 
 
 # ---------------------------------------------------------- with the engine
-def test_fitted_model_exports_and_refreshes(julia_worker, fast):
+def test_fitted_model_exports_to_jax_and_refreshes(julia_worker, fast):
     rng = np.random.default_rng(1)
     X = rng.uniform(-2, 2, size=(100, 2))
     y = 2.5 * np.cos(X[:, 0]) + X[:, 1] ** 2
