@@ -28,7 +28,7 @@ from .model_selection import select_index
 from .options import (LOSSES, OPTIONS, build_operator_spec, engine_options, parameter_constraints, seed_from, units_options,
                       validate_params)
 from .options.reference import docstring_parameters
-from .progress import ProgressPrinter
+from .progress import make_progress
 from .simplification import FormulaSimplifier
 
 EQUATION_COLUMNS = ["complexity", "loss", "score", "equation", "sympy_format", "sympy_raw",
@@ -133,7 +133,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.stop_reason_ = []
         for k in range(ya.shape[1]):
             label = f"[output {k}] " if multi else ""
-            printer = ProgressPrinter(enabled=bool(self.progress), verbosity=self.verbosity, label=label)
+            printer = make_progress(enabled=bool(self.progress), verbosity=self.verbosity, label=label)
             history = []
             last_write = [0.0]
             before = [0.0]      # seconds of decomposition before the search: history_'s elapsed counts them

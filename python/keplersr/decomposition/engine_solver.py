@@ -12,7 +12,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from ..progress import ProgressPrinter
+from ..progress import make_progress
 from ..model_selection import select_index
 from .codes import Node, OperatorIndex, from_codes
 from .driver import Decomposition, Problem, Settings, decompose
@@ -59,8 +59,8 @@ def run_decomposition(worker, X: np.ndarray, y: np.ndarray, names: Sequence[str]
             sub["timeout_in_seconds"] = float(seconds)
         else:     # untimed: the decomposition's share of the iterations, split among its sub-searches
             sub["niterations"] = max(1, math.ceil(opts["niterations"] * params["decomposition_time_fraction"] * share))
-        printer = ProgressPrinter(enabled=progress, verbosity=params["verbosity"],
-                                  label=f"{label}[decomposition {what}] ")
+        printer = make_progress(enabled=progress, verbosity=params["verbosity"],
+                                label=f"{label}[decomposition {what}] ")
         try:
             res = worker.fit(problem.X, problem.y, None, sub, list(problem.names), on_progress=printer,
                              worker_timeout=params["worker_timeout"])
