@@ -35,16 +35,11 @@ from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transfo
 
 from .decomposition.codes import Node, OperatorIndex, to_codes
 from .expressions import CompiledExpression
+from .formula_tree import MissingOperator, formula_tree
 from .operators import UNARY
 
 __all__ = ["fit_formula", "FormulaFit", "measurement_weights"]
 
-#: sympy function -> engine unary operator
-_FUNCTIONS = {
-    sympy.sin: "sin", sympy.cos: "cos", sympy.tan: "tan", sympy.exp: "exp", sympy.log: "log",
-    sympy.Abs: "abs", sympy.tanh: "tanh", sympy.sinh: "sinh", sympy.cosh: "cosh",
-    sympy.asin: "asin", sympy.acos: "acos", sympy.atan: "atan",
-}
 _BINARY = ["+", "-", "*", "/", "^"]
 _LITERAL_PREFIX = "_literal"
 
@@ -138,82 +133,38 @@ def _parse(formula, names: Sequence[str]) -> sympy.Expr:
     return expr
 
 
-class _TreeBuilder:
-    """sympy -> engine tree, parameters as constants, literal numbers as extra columns."""
+class _Leaves:
+    """What the names and numbers of a formula become for a constant fit: columns of X are variables,
+    parameters are the constants the engine fits, written numbers stay fixed as extra columns."""
 
     def __init__(self, variables: Sequence[str], parameters: Mapping[str, float]):
         self.columns = {n: j + 1 for j, n in enumerate(variables)}
         self.parameters = dict(parameters)
         self.literals: List[float] = []        # values of the extra columns, after the variables
-        self.unary: List[str] = []
-        self.binary: set = set()
 
-    def un(self, name, a):
-        if name not in UNARY:
-            raise ValueError(f"the engine has no operator {name!r}")
-        if name not in self.unary:
-            self.unary.append(name)
-        return Node("unary", op=name, children=(a,))
+    def symbol(self, name: str) -> Node:
+        if name in self.columns:
+            return Node("var", value=float(self.columns[name]))
+        return Node("const", value=float(self.parameters[name]), op=name)   # op: the parameter
 
-    def bin(self, name, a, b):
-        self.binary.add(name)
-        return Node("binary", op=name, children=(a, b))
-
-    def literal(self, value) -> Node:
-        v = complex(value)
-        if v.imag != 0 or not np.isfinite(v.real):
+    def number(self, value: float) -> Node:
+        if not np.isfinite(value):
             raise ValueError(f"the formula contains the number {value}, which is not a finite real")
-        self.literals.append(v.real)
+        self.literals.append(float(value))
         return Node("var", value=float(len(self.columns) + len(self.literals)))
 
-    def build(self, e) -> Node:
-        if e.is_number:
-            return self.literal(e)
-        if isinstance(e, sympy.Symbol):
-            if e.name in self.columns:
-                return Node("var", value=float(self.columns[e.name]))
-            return Node("const", value=float(self.parameters[e.name]), op=e.name)   # op: the parameter
-        if isinstance(e, (sympy.Add, sympy.Mul)) and e.could_extract_minus_sign():
-            return self.un("neg", self.build(-e))
-        if isinstance(e, (sympy.Mul, sympy.Pow)):
-            num, den = sympy.fraction(e)
-            if den != 1:
-                bottom = self.build(den)
-                if num == 1:
-                    return self.un("inv", bottom)
-                return self.bin("/", self.build(num), bottom)
-        if isinstance(e, sympy.Add):
-            pos = [t for t in e.args if not t.could_extract_minus_sign()]
-            neg = [-t for t in e.args if t.could_extract_minus_sign()]
-            out = self.build(pos[0]) if pos else self.un("neg", self.build(neg.pop(0)))
-            for t in pos[1:]:
-                out = self.bin("+", out, self.build(t))
-            for t in neg:
-                out = self.bin("-", out, self.build(t))
-            return out
-        if isinstance(e, sympy.Mul):
-            out = None
-            for t in e.args:
-                if t == 1:
-                    continue
-                node = self.build(t)
-                out = node if out is None else self.bin("*", out, node)
-            return out
-        if isinstance(e, sympy.Pow):
-            base, ex = e.args
-            if ex == 2:
-                return self.un("square", self.build(base))
-            if ex == 3:
-                return self.un("cube", self.build(base))
-            if ex == sympy.Rational(1, 2):
-                return self.un("sqrt", self.build(base))
-            if base == sympy.E:
-                return self.un("exp", self.build(ex))
-            return self.bin("^", self.build(base), self.build(ex))
-        if isinstance(e, sympy.Function) and type(e) in _FUNCTIONS and len(e.args) == 1:
-            return self.un(_FUNCTIONS[type(e)], self.build(e.args[0]))
-        raise ValueError(f"the engine has no operator for {e.func.__name__} (in {e}); "
-                         f"it knows + - * / ^ and {', '.join(UNARY)}")
+
+def _operators_used(tree: Node, kind: str) -> List[str]:
+    """The ``kind`` ("unary"/"binary") operators of ``tree``, in prefix order of first use."""
+    out: List[str] = []
+
+    def walk(t):
+        if t.kind == kind and t.op not in out:
+            out.append(t.op)
+        for c in t.children:
+            walk(c)
+    walk(tree)
+    return out
 
 
 def _parameter_order(tree: Node) -> List[str]:
@@ -308,8 +259,13 @@ def fit_formula(formula, X, y, y_err=None, weights=None, *, params: Optional[Seq
         if not np.isfinite(float(v)):
             raise ValueError(f"p0[{k!r}] must be finite, got {v!r}")
         start[k] = float(v)
-    builder = _TreeBuilder(names, start)
-    tree = builder.build(expr)
+    leaves = _Leaves(names, start)
+    try:
+        tree = formula_tree(expr, OperatorIndex(_BINARY, list(UNARY)), number=leaves.number, symbol=leaves.symbol,
+                            label=f"the formula {expr}")
+    except MissingOperator as err:
+        raise ValueError(f"the formula {expr} needs {err.what}, but the engine has no operator {err.name!r}; "
+                         f"it knows {' '.join(_BINARY)} and {', '.join(UNARY)}") from None
     order = _parameter_order(tree)       # parameter names in prefix order: the engine's constants
     repeated = sorted({k for k in order if order.count(k) > 1})
     if repeated:
@@ -318,8 +274,10 @@ def fit_formula(formula, X, y, y_err=None, weights=None, *, params: Optional[Seq
     if n <= len(pnames):
         raise ValueError(f"{n} rows cannot determine {len(pnames)} parameters")
 
-    binary = [b for b in _BINARY if b in builder.binary] or ["+"]
-    ops = OperatorIndex(binary, builder.unary)
+    used = _operators_used(tree, "binary")
+    binary = [b for b in _BINARY if b in used] or ["+"]
+    unary = _operators_used(tree, "unary")
+    ops = OperatorIndex(binary, unary)
     codes, consts = to_codes(tree, ops)
     user = {k: v for k, v in options.items()}
     prm = dict(defaults())
@@ -327,13 +285,13 @@ def fit_formula(formula, X, y, y_err=None, weights=None, *, params: Optional[Seq
     if bad:
         raise ValueError(f"unknown options {bad} (options are SymbolicRegressor's parameters)")
     prm.update(user)
-    prm.update(binary_operators=binary, unary_operators=list(builder.unary), random_state=random_state)
+    prm.update(binary_operators=binary, unary_operators=unary, random_state=random_state)
     prm = validate_params(prm)
     spec = build_operator_spec(prm["binary_operators"], prm["unary_operators"], prm["extra_sympy_mappings"])
     opts = engine_options(prm, spec)
     opts["seed"] = seed_from(prm["random_state"])
-    lit_names = [f"{_LITERAL_PREFIX}{j}" for j in range(len(builder.literals))]
-    Xe = np.column_stack([Xa] + [np.full(n, v) for v in builder.literals]) if builder.literals else Xa
+    lit_names = [f"{_LITERAL_PREFIX}{j}" for j in range(len(leaves.literals))]
+    Xe = np.column_stack([Xa] + [np.full(n, v) for v in leaves.literals]) if leaves.literals else Xa
 
     # ---- fit
     from .bridge import get_worker
