@@ -209,9 +209,6 @@ function run_fit(worker::WorkerState, id::String, hb::Heartbeat, msg::AbstractDi
     end
     # invokelatest: user operators/losses were just defined by eval.
     seed_trees = seed_trees_from_list(get(msg, "seed_expressions", nothing), opts, data.nfeatures)
-    # absolute_sigma: the weights are 1/σ² of measurement errors (standard errors not rescaled)
-    absolute = get(msg, "absolute_sigma", false) === true
-    absolute && isempty(data.w) && throw(ArgumentError("absolute_sigma needs weights (1/σ²)"))
     guess_trees = seed_trees_from_list(get(msg, "guess_expressions", nothing), opts, data.nfeatures;
                                        field="guess_expressions")
     # fit_only: the constants of the seed expressions are fitted, and nothing is searched
@@ -228,7 +225,6 @@ function run_fit(worker::WorkerState, id::String, hb::Heartbeat, msg::AbstractDi
                                 islands=islands, resume=resume, on_checkpoint=on_checkpoint,
                                 seed_trees=seed_trees, extra...)
     end
-    absolute && (res = Base.invokelatest(KeplerSR.with_absolute_errors, res, data, opts))
     return res, data, opts
 end
 

@@ -25,16 +25,16 @@ null space of J'WJ (e.g. both constants of `(c1 + c2) * x`), computed from
 an eigen-decomposition of the scale-normalised J'WJ (relative eigenvalue
 cut-off 1e-10); the remaining constants get their pseudo-inverse variance.
 
-`absolute=true` (measurement errors given: weights = 1/σ², the fit
-message's `absolute_sigma`): the weights are taken as absolute inverse
+With `data.absolute_weights` (measurement errors given: weights = 1/σ²,
+the fit message's `absolute_sigma`) the weights are absolute inverse
 variances, cov = (J' W J)⁻¹ with s² = 1 and no normalisation, like
 `curve_fit` with `absolute_sigma=True`.
 """
-function constant_uncertainties(tree::Node, data::Dataset, opts::Options; absolute::Bool=false)::Vector{Float64}
+function constant_uncertainties(tree::Node, data::Dataset, opts::Options)::Vector{Float64}
     k = count_constants(tree)
     out = fill(NaN, k)
     k == 0 && return out
-    parts = _covariance_parts(tree, data, opts, absolute)
+    parts = _covariance_parts(tree, data, opts)
     parts === nothing && return out
     s2, idx, sc, V, λ, keep, ident = parts
     for (a, j) in enumerate(idx)
@@ -60,11 +60,11 @@ Jacobian, weights, residual scale `s²` and pseudo-inverse, so
 Rows and columns of constants that are not identifiable (or all entries,
 in the singular cases described at `constant_uncertainties`) are `NaN`.
 """
-function constant_covariance(tree::Node, data::Dataset, opts::Options; absolute::Bool=false)::Matrix{Float64}
+function constant_covariance(tree::Node, data::Dataset, opts::Options)::Matrix{Float64}
     k = count_constants(tree)
     out = fill(NaN, k, k)
     k == 0 && return out
-    parts = _covariance_parts(tree, data, opts, absolute)
+    parts = _covariance_parts(tree, data, opts)
     parts === nothing && return out
     s2, idx, sc, V, λ, keep, ident = parts
     for (a, i) in enumerate(idx), (b, j) in enumerate(idx)
@@ -85,7 +85,7 @@ constants that affect the predictions, their scales `sc`, the eigenvectors
 `V` and eigenvalues `λ` of the scale-normalised J'WJ, the eigenvalues kept
 and which of `idx` are identifiable.
 """
-function _covariance_parts(tree::Node, data::Dataset, opts::Options, absolute::Bool)
+function _covariance_parts(tree::Node, data::Dataset, opts::Options)
     k = count_constants(tree)
     n = data.n
     J = zeros(n, k)
@@ -95,7 +95,7 @@ function _covariance_parts(tree::Node, data::Dataset, opts::Options, absolute::B
     w = isempty(data.w) ? ones(n) : copy(data.w)
     neff = count(>(0), w)
     neff > k || return nothing
-    if absolute                                 # weights are 1/σ²: no rescaling, s² = 1
+    if data.absolute_weights                    # weights are 1/σ²: no rescaling, s² = 1
         s2 = 1.0
     else
         w .*= neff / sum(w)                     # mean 1 over the rows with positive weight

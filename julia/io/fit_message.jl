@@ -7,7 +7,8 @@
 
 Build the `Dataset` of a `fit` message: arrays "X" (nrows x nfeatures,
 column-major), "y" (nrows) and optional "weights" (nrows), plus
-"variable_names".
+"variable_names"; "absolute_sigma" (optional, default false): the weights
+are 1/σ² of measurement errors (`Dataset`'s `absolute_weights`).
 """
 function dataset_from_fit(msg::AbstractDict, payload::Vector{UInt8})
     arrays = decode_arrays(msg, payload)
@@ -20,7 +21,10 @@ function dataset_from_fit(msg::AbstractDict, payload::Vector{UInt8})
     w = get(arrays, "weights", Float64[])
     w isa Vector{Float64} || throw(ProtocolError("weights must be one-dimensional"))
     names = _string_list(msg, "variable_names", String[])
-    return Dataset(X, y, w; varnames=names)
+    absolute = get(msg, "absolute_sigma", false)
+    absolute isa Bool || throw(ProtocolError("absolute_sigma must be true or false"))
+    (absolute && isempty(w)) && throw(ArgumentError("absolute_sigma needs weights (1/σ²)"))
+    return Dataset(X, y, w; varnames=names, absolute_weights=absolute)
 end
 
 """

@@ -8,7 +8,7 @@
 const _OPTION_KEYS_SPECIAL = ("binary_operators", "unary_operators", "extra_operator_sources",
     "elementwise_loss_source", "loss", "mutation_weights", "bin_constraints",
     "una_constraints", "nested_constraints",
-    # units: read by dimension_spec_from_dict (below) into Options.dims
+    # units: read by units_spec_from_dict (below) into the spec's UnitsSpec
     "X_units", "y_units", "dimensional_constraint_penalty", "dimensionless_constants_only")
 # Flat option names that are never set directly from the message: set from
 # the special keys above.
@@ -103,7 +103,7 @@ end
 
 # ---------------------------------------------------------------- units
 
-"""Keys of the options message that `dimension_spec_from_dict` reads."""
+"""Keys of the options message that `units_spec_from_dict` reads."""
 const DIMENSION_OPTION_KEYS = ("X_units", "y_units", "dimensional_constraint_penalty",
                                "dimensionless_constants_only")
 
@@ -147,13 +147,6 @@ function units_spec_from_dict(d::AbstractDict, nfeatures::Int)
     penalty = pen === nothing ? DEFAULT_DIMENSION_PENALTY : _as_float("dimensional_constraint_penalty", pen)
     dco = get(d, "dimensionless_constants_only", nothing)
     return UnitsSpec(xdims, ydim, penalty, dco === nothing ? false : _as_bool("dimensionless_constants_only", dco))
-end
-
-"""The `DimensionSpec` of the units in options message `d` for operator set `ops` (or `nothing`)."""
-function dimension_spec_from_dict(d::AbstractDict, nfeatures::Int, ops::OperatorSet)
-    u = units_spec_from_dict(d, nfeatures)
-    u === nothing && return nothing
-    return DimensionSpec(u.features, u.target, ops; penalty=u.penalty, constants_dimensionless=u.constants_dimensionless)
 end
 
 # ---------------------------------------------------------------- options

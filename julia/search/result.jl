@@ -40,24 +40,3 @@ struct SearchResult
     eval_seconds::Float64
     node_rows::Int
 end
-
-"""
-    with_absolute_errors(r, data, opts) -> SearchResult
-
-`r` with the standard errors of every front entry recomputed in the
-absolute convention (`constant_uncertainties(...; absolute=true)`: the
-weights are 1/σ² of measurement errors); the fit message's `absolute_sigma`.
-A covariance, where an entry has one, is recomputed the same way.
-"""
-function with_absolute_errors(r::SearchResult, data::Dataset, opts::Options)::SearchResult
-    front = FrontEntry[]
-    for e in r.front
-        k = count_constants(e.tree)
-        ok = k > 0 && isfinite(e.loss)
-        se = ok ? constant_uncertainties(e.tree, data, opts; absolute=true) : fill(NaN, k)
-        cov = isempty(e.constants_covariance) ? e.constants_covariance :
-              ok ? constant_covariance(e.tree, data, opts; absolute=true) : fill(NaN, k, k)
-        push!(front, FrontEntry(e.tree, e.complexity, e.loss, e.score, se, cov))
-    end
-    return SearchResult(front, r.stop_reason, r.iterations, r.evals, r.elapsed, r.eval_seconds, r.node_rows)
-end

@@ -12,7 +12,7 @@ const ENUM_KEEP_PER_COMPLEXITY = 3
 function row_subset(data::Dataset, rows::Vector{Int})::Dataset
     w = isempty(data.w) ? Float64[] : data.w[rows]
     return Dataset(data.X[rows, :], data.y[rows], w, length(rows), data.nfeatures, data.varnames,
-                   data.baseline_loss)
+                   data.baseline_loss, data.absolute_weights)
 end
 
 """Score `tree` on `ps`'s rows, after a quick constant fit when it has constants."""

@@ -62,7 +62,7 @@ function PopulationState(seed::UInt, data::Dataset, opts::Options;
     m = batched ? opts.batches.batch_size : data.n
     batch = batched ? Dataset(Matrix{Float64}(undef, m, data.nfeatures), Vector{Float64}(undef, m),
                               isempty(data.w) ? Float64[] : Vector{Float64}(undef, m), m, data.nfeatures,
-                              data.varnames, data.baseline_loss) : nothing
+                              data.varnames, data.baseline_loss, data.absolute_weights) : nothing
     return PopulationState(Population(PopMember[]), MersenneTwister(seed), LossWorkspace(m),
         LossWorkspace(m), ConstantWorkspace(m), Int[],
         Union{Nothing,PopMember}[nothing for _ in 1:maxsize], zeros(maxsize), 0, 0,

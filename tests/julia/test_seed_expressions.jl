@@ -96,11 +96,13 @@ end
     rec = K.front_record(e, OPS, ["x"])
     @test length(rec["constants_covariance"]) == 2
     # absolute convention (weights = 1/σ²): (J'WJ)⁻¹, not rescaled by the residuals
-    ra = K.with_absolute_errors(r, data, opts_())
+    dabs = K.Dataset(data.X, data.y, data.w; absolute_weights=true)
+    ra = K.fit_seed_expressions(dabs, opts_(), [t1, t2])
     cova = inv(A' * (w .* A))
     @test ra.front[1].constants_covariance ≈ cova rtol = 1e-6
     @test ra.front[1].constants_stderr ≈ sqrt.([cova[1, 1], cova[2, 2]]) rtol = 1e-6
-    @test K.constant_uncertainties(e.tree, data, opts_(); absolute=true) ≈ ra.front[1].constants_stderr
+    @test K.constant_uncertainties(e.tree, dabs, opts_()) ≈ ra.front[1].constants_stderr
+    @test_throws ArgumentError K.Dataset(data.X, data.y; absolute_weights=true)
     # search fronts carry no covariance
     @test !haskey(K.front_record(K.FrontEntry(e.tree, 1, 0.0, 0.0, [1.0, 1.0]), OPS, ["x"]), "constants_covariance")
 end
