@@ -31,7 +31,8 @@
 #   SelectType=select/cons_tres, SelectTypeParameters=CR_CPU   CPUs are the unit
 #   KillWait=5, OverTimeLimit=0         a job over its time limit gets SIGTERM,
 #     then SIGKILL 5 s later (the time-limit test waits for this)
-# Logs: /var/log/slurm/{slurmctld,slurmd}.log, /var/log/munge/munged.log.
+# Logs: /var/log/slurm/{slurmctld,slurmd}.log (and .stderr: what the daemon printed before
+# its log was open), /var/log/munge/munged.log.
 set -uo pipefail
 
 CONF_DIR=/etc/slurm
@@ -39,17 +40,18 @@ LOG_DIR=/var/log/slurm
 SPOOL=/var/spool/slurm
 PARTITION=debug
 
-die() {   # die STEP MESSAGE [LOGFILE]
-    echo "tests/slurm/cluster.sh: FAILED at step '$1': $2" >&2
-    if [ $# -ge 3 ] && [ -n "$3" ]; then
-        if [ -s "$3" ]; then
-            echo "--- last lines of $3:" >&2
-            tail -n 25 "$3" >&2
+die() {   # die STEP MESSAGE [FILE...]: the failed step, then the tail of each file (daemon logs)
+    local step=$1 msg=$2 f; shift 2
+    echo "tests/slurm/cluster.sh: FAILED at step '$step': $msg" >&2
+    for f in "$@"; do
+        if [ -s "$f" ]; then
+            echo "--- last lines of $f:" >&2
+            tail -n 25 "$f" >&2
             echo "---" >&2
         else
-            echo "($3 is empty or missing)" >&2
+            echo "($f is empty or missing)" >&2
         fi
-    fi
+    done
     exit 1
 }
 say() { echo "tests/slurm/cluster.sh: $*"; }
@@ -96,6 +98,7 @@ SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 MpiDefault=none
+MailProg=/bin/true
 SlurmctldPort=6817
 SlurmdPort=6818
 StateSaveLocation=${SPOOL}/ctld
@@ -143,7 +146,13 @@ EOF
     return 0
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
+# the process of pid file $1 runs (a zombie does not: a daemon this script started and that
+# died stays one until the script exits)
+pid_alive() {
+    local pid; pid=$(cat "$1" 2>/dev/null) || return 1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ]
+}
 
 munge_ok() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
 
@@ -164,25 +173,45 @@ start_munge() {
     die munged "munged started but 'munge -n | unmunge' fails" /var/log/munge/munged.log
 }
 
+# start_daemon NAME ARGS...: run the daemon in the foreground (-D) in its own session, in the
+# background of this script, its stdout/stderr into $LOG_DIR/NAME.stderr (errors before its
+# log file is open, such as a bad slurm.conf, go there); its pid in /run/NAME.pid (ours, not
+# the daemon's own pid file, which appears only later)
+start_daemon() {
+    local name=$1; shift
+    say "starting $name"
+    : >"$LOG_DIR/$name.stderr"
+    setsid "$@" -D </dev/null >>"$LOG_DIR/$name.stderr" 2>&1 &
+    echo $! >"/run/keplersr-$name.pid"
+}
+
+# alive by our pid file or by the daemon's own (a daemon started otherwise is reused too)
+daemon_alive() { pid_alive "/run/keplersr-$1.pid" || pid_alive "/run/$1.pid"; }
+
+daemon_died() {   # daemon_died NAME STEP MESSAGE
+    if [ -s "$LOG_DIR/$1.stderr" ]; then
+        die "$2" "$3" "$LOG_DIR/$1.stderr" "$LOG_DIR/$1.log"
+    fi
+    die "$2" "$3" "$LOG_DIR/$1.log"
+}
+
 start_slurmctld() {
-    pid_alive /run/slurmctld.pid && return 0
-    say "starting slurmctld"
+    daemon_alive slurmctld && return 0
     # -i: ignore state it cannot recover (a previous run's jobs); state is kept otherwise
-    /usr/sbin/slurmctld -i >/dev/null 2>&1 || die slurmctld "slurmctld exited at once" "$LOG_DIR/slurmctld.log"
+    start_daemon slurmctld /usr/sbin/slurmctld -i
     for _ in $(seq 100); do
         scontrol ping 2>/dev/null | grep -q "is UP" && return 0
-        pid_alive /run/slurmctld.pid || die slurmctld "slurmctld died while starting" "$LOG_DIR/slurmctld.log"
+        daemon_alive slurmctld || daemon_died slurmctld slurmctld "slurmctld exited while starting"
         sleep 0.2
     done
-    die slurmctld "slurmctld does not answer 'scontrol ping' after 20 s" "$LOG_DIR/slurmctld.log"
+    daemon_died slurmctld slurmctld "slurmctld does not answer 'scontrol ping' after 20 s"
 }
 
 start_slurmd() {
-    pid_alive /run/slurmd.pid && return 0
-    say "starting slurmd"
-    /usr/sbin/slurmd >/dev/null 2>&1 || die slurmd "slurmd exited at once" "$LOG_DIR/slurmd.log"
-    sleep 0.5
-    pid_alive /run/slurmd.pid || die slurmd "slurmd died while starting" "$LOG_DIR/slurmd.log"
+    daemon_alive slurmd && return 0
+    start_daemon slurmd /usr/sbin/slurmd
+    sleep 1
+    daemon_alive slurmd || daemon_died slurmd slurmd "slurmd exited while starting"
 }
 
 node_state() { sinfo -h -N -n "$(node_name)" -o '%T' 2>/dev/null | head -n1; }
@@ -197,15 +226,15 @@ wait_idle() {
                 # a node left down by an earlier run: give it back to service
                 scontrol update NodeName="$node" State=RESUME >/dev/null 2>&1 ;;
         esac
-        pid_alive /run/slurmd.pid || die slurmd "slurmd died (node state '${state}')" "$LOG_DIR/slurmd.log"
+        daemon_alive slurmd || daemon_died slurmd slurmd "slurmd exited (node state '${state}')"
         sleep 0.2
     done
     echo "sinfo:" >&2; sinfo -N -l >&2 || true
     scontrol show node "$node" >&2 || true
-    die "node idle" "node $node is '${state}' after 30 s, not idle" "$LOG_DIR/slurmd.log"
+    die "node idle" "node $node is '${state}' after 30 s, not idle" "$LOG_DIR/slurmctld.log"
 }
 
-stop_daemon() {   # stop_daemon NAME PIDFILE
+stop_daemon() {   # stop_daemon NAME PIDFILE (ours for slurmctld and slurmd: see start_daemon)
     local pid
     pid_alive "$2" || { rm -f "$2"; return 0; }
     pid=$(cat "$2")
@@ -215,14 +244,21 @@ stop_daemon() {   # stop_daemon NAME PIDFILE
     kill -9 "$pid" 2>/dev/null; rm -f "$2"
 }
 
+cmd_stop_slurm() {
+    local d
+    for d in slurmd slurmctld; do
+        stop_daemon "$d" "/run/keplersr-$d.pid"
+        stop_daemon "$d" "/run/$d.pid"
+    done
+}
+
 cmd_stop() {
-    stop_daemon slurmd /run/slurmd.pid
-    stop_daemon slurmctld /run/slurmctld.pid
+    cmd_stop_slurm
     stop_daemon munged /run/munge/munged.pid
 }
 
 cmd_status() {
-    pid_alive /run/slurmctld.pid && pid_alive /run/slurmd.pid && munge_ok || return 1
+    daemon_alive slurmctld && daemon_alive slurmd && munge_ok || return 1
     local state; state=$(node_state)
     case "$state" in idle | mixed | allocated | completing) ;; *) return 1 ;; esac
     sinfo
@@ -230,11 +266,14 @@ cmd_status() {
 
 cmd_start() {
     [ "$(id -u)" = 0 ] || die start "run as root: the daemons and their configuration need it"
+    case "${KEPLERSR_SLURM_CPUS:-1}" in
+        '' | *[!0-9]* | 0) die configure "KEPLERSR_SLURM_CPUS must be a number >= 1, got '${KEPLERSR_SLURM_CPUS}'" ;;
+    esac
     install_packages
-    if [ -n "$(write_config)" ] && { pid_alive /run/slurmctld.pid || pid_alive /run/slurmd.pid; }; then
+    mkdir -p "$LOG_DIR"
+    if [ -n "$(write_config)" ] && { daemon_alive slurmctld || daemon_alive slurmd; }; then
         say "configuration changed: restarting the Slurm daemons"
-        stop_daemon slurmd /run/slurmd.pid
-        stop_daemon slurmctld /run/slurmctld.pid
+        cmd_stop_slurm
     fi
     start_munge
     start_slurmctld
