@@ -13,6 +13,10 @@ Markers (registered in pyproject.toml):
   processes or a loopback sshd (test_parallelism.py's searches, the SSH
   tests).
 
+* `slurm`: the test submits jobs to a real Slurm cluster on this machine
+  (tests/test_slurm_cluster.py; start one with `tests/slurm/cluster.sh
+  start`): skipped without one, failed when `CI` is set.
+
 The README's test command (`make test`) runs everything. `make test
 PYTEST_ARGS='-m "not julia"'` runs every pure-Python test in about half a
 minute and starts no Julia process (it passes with `KEPLERSR_JULIA=/nonexistent`);
