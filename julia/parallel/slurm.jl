@@ -4,10 +4,14 @@
 #
 # How it works: `launch` runs
 #
-#     srun --ntasks=n --kill-on-bad-exit=0 --wait=0 [--cpus-per-task=c] \
+#     srun --ntasks=n --kill-on-bad-exit=0 --wait=0 [--cpus-per-task=c] [--overlap] \
 #          <exename> <exeflags> --worker=<cluster cookie>
 #
-# (`--cpus-per-task` only when SLURM_CPUS_PER_TASK is set). Slurm places the
+# (`--cpus-per-task` only when SLURM_CPUS_PER_TASK is set; `--overlap` when
+# `srun --version` says Slurm 20.11 or later: the workers' step may share
+# CPUs with a step this process runs in, e.g. `srun -n1 python search.py`,
+# whose CPU would otherwise leave the workers' step waiting for resources
+# until `timeout`; the coordinator mostly waits for the workers). Slurm places the
 # n tasks on the allocation's nodes. Started with `--worker`, each Julia
 # process listens on a free TCP port of its node's first non-loopback IPv4
 # address (Sockets.getipaddr) and prints `julia_worker:<port>#<ip>` on its
@@ -60,12 +64,47 @@ end
 
 Base.show(io::IO, m::SlurmManager) = print(io, "SlurmManager(", m.ntasks, ")")
 
-"""The `srun` command starting the workers of `m` with the cluster cookie `cookie`."""
-function srun_command(m::SlurmManager, cookie::AbstractString)::Cmd
+"""
+The `srun` command starting the workers of `m` with the cluster cookie `cookie`;
+`overlap`: with `--overlap` (see the top of this file).
+"""
+function srun_command(m::SlurmManager, cookie::AbstractString; overlap::Bool=false)::Cmd
     flags = ["--ntasks=$(m.ntasks)", "--kill-on-bad-exit=0", "--wait=0"]
     cpus = tryparse(Int, strip(get(ENV, "SLURM_CPUS_PER_TASK", "")))
     cpus !== nothing && cpus >= 1 && push!(flags, "--cpus-per-task=$(cpus)")
+    overlap && push!(flags, "--overlap")
     return `$(m.srun) $(flags) $(m.exename) $(m.exeflags) --worker=$(cookie)`
+end
+
+"""`major.minor` of the Slurm version in `srun --version` output (`slurm 23.02.1`, `slurm-wlm 22.05.8`), else `nothing`."""
+function parse_slurm_version(text::AbstractString)
+    r = match(r"^\s*slurm\S*\s+(\d+)\.(\d+)", text)
+    r === nothing && return nothing
+    return VersionNumber(parse(Int, r.captures[1]), parse(Int, r.captures[2]))
+end
+
+"""The Slurm version of `srun` (`srun --version`, given `timeout` seconds), else `nothing`."""
+function srun_version(srun::AbstractString; timeout::Real=5)
+    out = Pipe()
+    proc = try
+        run(pipeline(`$srun --version`; stdin=devnull, stdout=out, stderr=devnull); wait=false)
+    catch
+        return nothing
+    end
+    close(out.in)
+    reader = @async read(out, String)
+    if timedwait(() -> istaskdone(reader) && !process_running(proc), Float64(timeout)) !== :ok
+        process_running(proc) && kill(proc)
+        return nothing
+    end
+    text = fetch(reader)
+    return success(proc) ? parse_slurm_version(text) : nothing
+end
+
+"""Does this `srun` know `--overlap` (Slurm 20.11 and later)?"""
+function srun_overlaps(srun::AbstractString)::Bool
+    v = srun_version(srun)
+    return v !== nothing && v >= v"20.11"
 end
 
 """`(host, port)` from a line holding `julia_worker:<port>#<host>`, else `nothing`."""
@@ -86,7 +125,8 @@ end
 # (all at once: on a failure, no worker of this launch gets registered).
 function Distributed.launch(m::SlurmManager, params::Dict, launched::Array, c)
     cookie = Distributed.cluster_cookie()
-    cmd = srun_command(m, cookie)
+    overlap = srun_overlaps(m.srun)
+    cmd = srun_command(m, cookie; overlap=overlap)
     out, err = Pipe(), Pipe()
     t0 = time()
     proc = try
@@ -140,7 +180,7 @@ function Distributed.launch(m::SlurmManager, params::Dict, launched::Array, c)
              round(time() - t0; digits=1))
         lines = isempty(tail) ? "no output" : join(tail[max(1, end - 9):end], "\n")
         throw(ErrorException("srun started $(length(addresses)) of $(m.ntasks) KeplerSR worker processes " *
-            "within $(secs) s ($(what)): $(lines)\n(command: $(srun_command(m, "<cookie>")))"))
+            "within $(secs) s ($(what)): $(lines)\n(command: $(srun_command(m, "<cookie>"; overlap=overlap)))"))
     end
 
     # All up: pass on whatever srun prints from now on (`events` is left

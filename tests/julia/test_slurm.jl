@@ -51,6 +51,11 @@ end
     withenv("SLURM_CPUS_PER_TASK" => "4") do
         @test "--cpus-per-task=4" in K.srun_command(m, "abc").exec
     end
+    @test "--overlap" in K.srun_command(m, "abc"; overlap=true).exec
+    @test K.parse_slurm_version("slurm-wlm 22.05.8\n") == v"22.5"
+    @test K.parse_slurm_version("slurm 20.11.4") == v"20.11"
+    @test K.parse_slurm_version("slurm 19.05.5") < v"20.11"
+    @test K.parse_slurm_version("fake_srun: no command to run") === nothing
     @test K.parse_worker_address("julia_worker:9012#10.1.2.3") == ("10.1.2.3", 9012)
     @test K.parse_worker_address("0: julia_worker:9012#10.1.2.3\r") == ("10.1.2.3", 9012)
     @test K.parse_worker_address("julia_worker:#10.1.2.3") === nothing
@@ -76,6 +81,33 @@ end
             rmprocs(pids; waitfor=30)
         end
         @test all(p -> !(p in workers()), pids)
+    end
+end
+
+@testset "srun of Slurm >= 20.11 gets --overlap" begin
+    # the fake srun has no version: no --overlap
+    @test K.srun_version(FAKE_SRUN) === nothing && !K.srun_overlaps(FAKE_SRUN)
+    @test K.srun_version("/nonexistent/srun") === nothing
+    mktempdir() do dir
+        log = joinpath(dir, "args")
+        body = "case \"\$1\" in --version) echo 'slurm 22.05.8'; exit 0 ;; esac\n" *
+               "echo \"\$@\" > '$(log)'\n" *
+               "exec '$(FAKE_SRUN)' \"\$@\""
+        with_srun(body=body) do
+            @test K.srun_version("srun") == v"22.5" && K.srun_overlaps("srun")
+            pids = addprocs(K.SlurmManager(1; exename=JULIA_EXE, exeflags=`--startup-file=no`, timeout=120))
+            try
+                @test length(pids) == 1
+                @test "--overlap" in split(read(log, String))
+            finally
+                rmprocs(pids; waitfor=30)
+            end
+        end
+        # an srun whose --version hangs costs at most the probe's timeout
+        with_srun(body="exec sleep 60") do
+            t = @elapsed v = K.srun_version("srun"; timeout=1)
+            @test v === nothing && t < 5
+        end
     end
 end
 
