@@ -2,14 +2,17 @@
 
 Each job runs ``job_fit.py`` (written here into the test's temporary
 folder, which the job reads: it runs as root on this machine) with this
-interpreter and this tree's ``python/``: one fit with
+interpreter and the ``keplersr`` package this process imports: one fit with
 ``parallelism="multiprocessing", cluster_manager="slurm"`` (worker
 processes started by ``srun`` as the tasks of a job step) whose front,
 stop reason and status lines go to a JSON file and to the job's output.
 
-* an ``sbatch -n 2`` job and a ``salloc -n 2 python ...`` give the front of
-  a serial deterministic fit in this process, and the workers are tasks 0
-  and 1 of a job step (``scontrol listpids``);
+* an ``sbatch -n 2`` job, one whose Python runs in a step of its own
+  (``srun -n 1 python ...``: the workers' step must overlap it; there
+  ``SLURM_NTASKS`` is the step's, 1, so one worker process starts) and a
+  ``salloc -n 2 python ...`` give the front of a serial deterministic fit in
+  this process, and the workers are tasks 0 and 1 of a job step
+  (``scontrol listpids``);
 * a job whose worker task is killed (``kill -9``) mid-search finishes with
   the survivor, the lost islands re-seeded;
 * a job over its time limit (``--time=1``, Slurm's smallest: one minute)
@@ -41,6 +44,8 @@ import keplersr
 pytestmark = [pytest.mark.slow, pytest.mark.julia, pytest.mark.slurm]
 
 ROOT = Path(__file__).resolve().parents[1]
+# the jobs import the keplersr this process imports (this tree's python/, or the installed copy)
+PACKAGE_PARENT = str(Path(keplersr.__file__).resolve().parents[1])
 CLUSTER_SCRIPT = ROOT / "tests" / "slurm" / "cluster.sh"
 FINISHED = ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED",
             "BOOT_FAIL", "DEADLINE")
@@ -145,13 +150,17 @@ class Job:
         self.spec = self.folder / f"{name}.spec.json"
         self.spec.write_text(json.dumps(spec))
         self.argv = [sys.executable, str(self.folder / "job_fit.py"), str(self.spec)]
-        self.env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+        self.env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
         self.jobid = None
 
-    def sbatch(self, *flags):
+    def sbatch(self, *flags, in_step=False):
+        """Submit the fit as a batch job; `in_step`: Python runs in a job step of its own
+        (`srun --ntasks=1 python ...`), which holds one of the allocation's CPUs."""
         script = self.folder / f"{self.name}.sh"
+        launcher = "srun --ntasks=1 " if in_step else ""
         script.write_text("#!/bin/bash\n# a KeplerSR test job (tests/test_slurm_cluster.py)\n"
-                          + " ".join(f"'{a}'" for a in self.argv) + "\n")
+                          f"export PYTHONPATH='{PACKAGE_PARENT}'\n"
+                          + launcher + " ".join(f"'{a}'" for a in self.argv) + "\n")
         r = _run("sbatch", "--parsable", f"--job-name=keplersr-{self.name}", f"--output={self.output}",
                  f"--chdir={self.folder}", *flags, str(script))
         assert r.returncode == 0, f"sbatch failed: {r.stderr}"
@@ -236,6 +245,8 @@ def overtime_job(cluster, tmp_path_factory):
 def test_sbatch_and_salloc_jobs_give_the_serial_front(julia_worker, tmp_path):
     params = _params(tmp_path, parallelism="multiprocessing", cluster_manager="slurm")
     job = Job(tmp_path, "batch", 0, params).sbatch("--ntasks=2", "--time=10")
+    # Python in a step of its own: the workers' step overlaps it (srun --overlap)
+    in_step = Job(tmp_path, "in-step", 0, params).sbatch("--ntasks=2", "--time=10", in_step=True)
     # the workers, as Slurm sees them: tasks of a job step beside the batch step
     seen = set()
     stop = threading.Event()
@@ -259,6 +270,10 @@ def test_sbatch_and_salloc_jobs_give_the_serial_front(julia_worker, tmp_path):
     assert res["slurm"]["SLURM_NTASKS"] == "2" and res["error"] is None
     assert _front(res["front"]) == reference, job.log()
     assert seen == {0, 1}, f"worker tasks seen in the job's steps: {sorted(seen)}"
+    assert in_step.wait(240) == "COMPLETED", in_step.log()
+    res = in_step.result()
+    assert res["slurm"]["SLURM_NTASKS"] == "1"       # a step's own task count: one worker process
+    assert _front(res["front"]) == reference, in_step.log()
 
     # the same from an interactive allocation: salloc runs python here, srun starts the workers
     inter = Job(tmp_path, "salloc", 0, _params(tmp_path, parallelism="multiprocessing", cluster_manager="slurm"))
@@ -301,8 +316,9 @@ def test_a_job_over_its_time_limit_leaves_a_checkpoint_that_a_second_job_continu
     assert state == "TIMEOUT", f"job {job.jobid}: {state}\n{job.log()}"
     assert "DUE TO TIME LIMIT" in job.log()
     assert not job.result_file.exists()              # killed mid-fit: no result
-    # no process of the job is left: the coordinator, whose parent Slurm killed, sees its stdin
-    # close and stops (its workers' step was cancelled by Slurm)
+    # no process of the job is left. The coordinator may outlive Python by a few seconds: once
+    # its parent is dead it is out of the process tree that proctrack/linuxproc signals, and it
+    # ends by itself (the workers' step was cancelled; its stdin is closed)
     t0 = time.monotonic()
     while _job_processes(job.jobid) and time.monotonic() - t0 < 60:
         time.sleep(0.5)
