@@ -8,7 +8,7 @@
 #
 # `start` installs Debian's `slurm-wlm` and `munge` (apt-get, only when
 # missing), writes /etc/slurm/slurm.conf and /etc/slurm/cgroup.conf for this
-# machine (one node: its name, its CPUs from nproc, its memory from free),
+# machine (one node: its name, its CPUs from nproc, its memory from /proc/meminfo),
 # starts munged, slurmctld and slurmd directly (no systemd: containers have
 # none) and waits until `sinfo` shows the node idle. It is idempotent: a
 # running cluster whose configuration is unchanged is reused as it is. On any
@@ -26,11 +26,13 @@
 #   SlurmUser=root, SlurmdUser=root     the test jobs run as root, in this file system
 #   NodeName=<hostname> NodeAddr=127.0.0.1 CPUs=<NCPUS>, with
 #   SlurmdParameters=config_overrides   the node counts NCPUS (default: 4 x nproc,
-#     at least 8) CPUs whatever it has, so that a 2-task job, its batch step and
-#     a second job fit at once on a 2-core machine (KEPLERSR_SLURM_CPUS overrides)
+#     at least 8) CPUs whatever it has, so that the tests' jobs of 2 tasks each
+#     (the time-limit job runs its minute beside the others) fit at once on a
+#     2-core machine (KEPLERSR_SLURM_CPUS overrides)
 #   SelectType=select/cons_tres, SelectTypeParameters=CR_CPU   CPUs are the unit
 #   KillWait=5, OverTimeLimit=0         a job over its time limit gets SIGTERM,
-#     then SIGKILL 5 s later (the time-limit test waits for this)
+#     then SIGKILL 5 s later; with `--time=1` (a minute, the smallest) it ends
+#     after 60-70 s (slurmctld checks limits periodically)
 # Logs: /var/log/slurm/{slurmctld,slurmd}.log (and .stderr: what the daemon printed before
 # its log was open), /var/log/munge/munged.log.
 set -uo pipefail
@@ -65,9 +67,10 @@ ncpus() {
     echo "$n"
 }
 
-# memory for the node line: 90 % of the total in MiB (slurmd refuses a node
-# claiming more than it has; config_overrides lifts that, but keep it honest)
-mem_mb() { free -m | awk '/^Mem:/ { printf "%d\n", $2 * 0.9 }'; }
+# memory for the node line: 90 % of the total in MiB, what `free -m` shows, read from
+# /proc/meminfo (minimal images lack procps); slurmd refuses a node claiming more
+# than it has (config_overrides lifts that, but keep it honest)
+mem_mb() { awk '/^MemTotal:/ { printf "%d\n", $2 / 1024 * 0.9 }' /proc/meminfo; }
 
 install_packages() {
     local missing=()
