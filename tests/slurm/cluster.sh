@@ -21,8 +21,10 @@
 #   TaskPlugin=task/none                no CPU binding, no cgroup
 #   JobAcctGatherType=jobacct_gather/none, AccountingStorageType=accounting_storage/none
 #   cgroup.conf: CgroupPlugin=cgroup/v1, IgnoreSystemd=yes, CgroupAutomount=no
-#     (slurmd loads a cgroup plugin even when no plugin above uses cgroups;
-#     cgroup/v2 refuses the hybrid mounts and 22.05 has no "disabled")
+#     (with the two plugins above slurmd also starts and runs jobs without it,
+#     checked here; it is written so that whatever does load the cgroup plugin
+#     gets the combination that works in such a container: cgroup/v2 refuses
+#     hybrid mounts, and 22.05 has no CgroupPlugin=disabled)
 #   SlurmUser=root, SlurmdUser=root     the test jobs run as root, in this file system
 #   NodeName=<hostname> NodeAddr=127.0.0.1 CPUs=<NCPUS>, with
 #   SlurmdParameters=config_overrides   the node counts NCPUS (default: 4 x nproc,
@@ -134,8 +136,8 @@ PartitionName=${PARTITION} Nodes=${node} Default=YES MaxTime=INFINITE State=UP O
 EOF
     local cg; cg=$(mktemp)
     cat >"$cg" <<EOF
-# Written by tests/slurm/cluster.sh: no cgroup is used (proctrack/linuxproc, task/none),
-# but slurmd loads a cgroup plugin anyway; v1 without automount or systemd works in containers.
+# Written by tests/slurm/cluster.sh: no cgroup is used (proctrack/linuxproc, task/none); should
+# anything load the cgroup plugin, v1 without automount or systemd is what works in containers.
 CgroupPlugin=cgroup/v1
 IgnoreSystemd=yes
 CgroupAutomount=no
