@@ -77,6 +77,8 @@ out["statuses"] = [h["status"] for h in m.history_ if h.get("status")]
 out["run_dir"] = m.run_dir_
 print("job", out["slurm"]["SLURM_JOB_ID"], "on", out["slurm"]["SLURM_JOB_NODELIST"], "with",
       out["slurm"]["SLURM_NTASKS"], "tasks; stop reason", out["stop_reason"])
+for status in out["statuses"][-1:]:
+    print("status:", status)
 print(m.equations_[["complexity", "loss", "equation"]].to_string())
 with open(spec["out"] + ".tmp", "w") as fh:
     json.dump(out, fh)

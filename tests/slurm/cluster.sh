@@ -34,7 +34,7 @@
 #   SelectType=select/cons_tres, SelectTypeParameters=CR_CPU   CPUs are the unit
 #   KillWait=5, OverTimeLimit=0         a job over its time limit gets SIGTERM,
 #     then SIGKILL 5 s later; with `--time=1` (a minute, the smallest) it ends
-#     after 60-70 s (slurmctld checks limits periodically)
+#     60-90 s after it started (slurmctld checks limits every 30 s or so)
 # Logs: /var/log/slurm/{slurmctld,slurmd}.log (and .stderr: what the daemon printed before
 # its log was open), /var/log/munge/munged.log.
 set -uo pipefail
