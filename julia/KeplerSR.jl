@@ -84,6 +84,8 @@ include("io/description.jl")
 include("io/checkpoint.jl")
 include("parallel/slurm.jl")
 include("parallel/processes.jl")
+include("parallel/process_pool.jl")
+include("parallel/island_host.jl")
 include("parallel/distributed_islands.jl")
 include("parallel/layout.jl")
 

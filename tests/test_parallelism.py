@@ -112,7 +112,7 @@ def test_a_killed_worker_process_loses_only_its_islands(julia_worker, tmp_path):
     assert killed, "no worker process was killed"
     assert m.stop_reason_ == ["niterations"]
     statuses = [h.get("status") for h in m.history_ if h.get("status")]
-    assert statuses and "lost" in statuses[-1] and "re-seeded" in statuses[-1]
+    assert statuses and "lost" in statuses[-1] and "continue from their last iteration" in statuses[-1]
     assert len(m.equations_) > 0
     with open(ck) as fh:
         assert len(json.load(fh)["islands"]) == 4      # the lost islands live on elsewhere
@@ -165,6 +165,73 @@ def test_a_crashed_run_resumes_from_its_checkpoint(julia_worker, tmp_path):
     with open(ck) as fh:
         assert json.load(fh)["iteration"] == done + 2
     assert resumed.run_dir_ == run_dir and len(resumed.equations_) > 0
+
+
+@pytest.mark.slow
+def test_worker_processes_are_kept_across_fits_until_the_layout_changes(julia_worker, tmp_path):
+    X, y = _data(seed=7)
+    coordinator = get_worker().pid
+    m = _model(tmp_path, parallelism="multiprocessing", procs=2, niterations=2, output_directory=None)
+    m.fit(X, y)
+    first = sorted(children(coordinator))
+    assert len(first) == 2
+    first_front = _front(m)
+    m.fit(X, y)                                    # the same layout: the same processes
+    assert sorted(children(coordinator)) == first
+    assert _front(m) == first_front
+    m.set_params(procs=1).fit(X, y)                # another layout: the old pool goes, a new one comes
+    now = children(coordinator)
+    assert len(now) == 1 and not set(now) & set(first)
+    m.set_params(parallelism="serial", procs=None).fit(X, y)   # no processes needed: the pool stays
+    assert children(coordinator) == now
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+import numpy as np
+import keplersr
+from keplersr.bridge import get_worker
+X = np.random.default_rng(0).random((200, 2)) + 0.5
+keplersr.SymbolicRegressor(parallelism="multiprocessing", procs=2, niterations=2, populations=4,
+                           population_size=20, progress=False, verbosity=0, output_directory=None,
+                           worker_timeout=180.0).fit(X, X[:, 0] * X[:, 1])
+print(get_worker().pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_no_orphan_processes_when_python_is_killed(julia_worker, tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / "fit_and_wait.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [os.path.abspath("python"),
+                                                                 os.environ.get("PYTHONPATH")])))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        coordinator = int(proc.stdout.readline())
+        pool = children(coordinator)
+        assert len(pool) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 60
+        alive = [p for p in [coordinator, *pool] if os.path.exists(f"/proc/{p}")]
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [p for p in alive if os.path.exists(f"/proc/{p}") and _not_zombie(p)]
+        assert not alive, f"processes left behind after kill -9 of Python: {alive}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_layout_options_are_checked_before_julia(tmp_path):

@@ -120,6 +120,8 @@ end
         @test runner isa K.DistributedIslands && length(runner.pids) == 2
         r = K.run_search(data, dopts; islands=runner)
         @test front_of(r) == front_of(serial)
-        @test all(p -> !(p in K.Distributed.workers()), runner.pids)    # removed at the end
+        @test all(p -> p in K.Distributed.workers(), runner.pids)       # kept in the pool
+        K.release_process_pool!()
+        @test all(p -> !(p in K.Distributed.workers()), runner.pids)
     end
 end

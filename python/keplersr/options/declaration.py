@@ -316,6 +316,12 @@ OPTIONS: Tuple[Option, ...] = (
        "`\"slurm\"`: inside a Slurm allocation, start the worker processes with `srun`, one per task "
        "(`SLURM_NTASKS`), with `parallelism=\"multiprocessing\"`", choices=("slurm",),
        allow_none=True, none_value="none"),
+    _o("heap_size_hint_in_bytes", None, "int", "run and worker",
+       "multiprocessing: a heap size per worker process, in bytes, past which it collects garbage "
+       "(Julia's `--heap-size-hint` on Julia 1.9 and later; before, the engine collects after an island's "
+       "iteration once the heap is past it); `None`: Julia's default. A worker process killed by the "
+       "out-of-memory killer or a memory limit is named, with its host, in the progress line",
+       low=1, allow_none=True, none_value=0),
     _o("warm_start", False, "bool", "run and worker",
        "the next `fit` continues the search of the last one (populations, hall of fame, counters) for "
        "`niterations` more iterations; after `from_file(run_dir)` it continues that run from its "
