@@ -178,7 +178,7 @@ function launch_workers(layout::Layout, threads::Int)::Vector{Int}
         try
             Distributed.addprocs(SlurmManager(n; exename=julia_executable(), exeflags=worker_exeflags(t)))
         catch err
-            throw(ErrorException("cannot start worker processes with srun: " * launch_error_message(err)))
+            throw(WorkerStartError("cannot start worker processes with srun: " * launch_error_message(err)))
         end
     elseif !isempty(layout.hosts)
         machines = parse_hosts(layout.hosts)
@@ -188,7 +188,7 @@ function launch_workers(layout::Layout, threads::Int)::Vector{Int}
                                  dir=engine_dir(), sshflags=flags, tunnel=false,
                                  max_parallel=length(machines))
         catch err
-            throw(ErrorException("cannot start worker processes on hosts " *
+            throw(WorkerStartError("cannot start worker processes on hosts " *
                 join(("$(h):$(n)" for (h, n) in machines), ", ") * " over SSH (ssh -o BatchMode=yes, " *
                 "connect timeout $(SSH_CONNECT_TIMEOUT) s): " * launch_error_message(err) *
                 ". Check that each host is reachable with `ssh` without a password and has Julia and " *

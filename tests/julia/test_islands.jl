@@ -87,6 +87,11 @@ end
     @test occursin("features", sprint(showerror, err))
     snap = K.read_checkpoint(path, opts, data.nfeatures)
     @test_throws ArgumentError K.run_search(data, island_opts(populations=4); resume=snap)
+    # read for a fit with other populations: a CheckpointError too, naming the option
+    for other in (island_opts(populations=4), island_opts(population_size=20))
+        err = try K.read_checkpoint(path, other, data.nfeatures) catch e e end
+        @test err isa K.CheckpointError && occursin("use the same `population", sprint(showerror, err))
+    end
     write(path, "{\"format\": \"keplersr-checkpoint\", \"version\": 99}")
     @test_throws K.CheckpointError K.read_checkpoint(path, opts, data.nfeatures)
     write(path, "not json")
@@ -124,6 +129,17 @@ end
     end
     write(f, " 3 * node-3 10.0.0.7:9000\n")
     @test K.parse_hosts([f]) == [("node-3", 3)]
+end
+
+@testset "hosts that cannot be reached: a WorkerStartError naming them" begin
+    before = K.Distributed.procs()
+    t0 = time()
+    err = try K.start_worker_processes(K.Layout(parallelism=:multiprocessing, hosts=["nonexistent.invalid:2"]))
+          catch e e end
+    @test err isa K.WorkerStartError
+    @test occursin("cannot start worker processes on hosts nonexistent.invalid:2", sprint(showerror, err))
+    @test time() - t0 < 45
+    @test K.Distributed.procs() == before
 end
 
 @testset "islands on worker processes launched by (fake) srun: the same front as serial" begin
