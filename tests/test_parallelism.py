@@ -15,7 +15,7 @@ import pytest
 
 import keplersr
 from benchmarks.fault_bench import children
-from keplersr.bridge import JuliaArgumentError, SearchIncompleteError, WorkerDiedError, get_worker
+from keplersr.bridge import SearchIncompleteError, WorkerDiedError, get_worker
 from keplersr.julia_env import _cgroup_cpu_quota, available_cpus
 
 
@@ -92,10 +92,10 @@ def test_warm_start_without_a_previous_fit_starts_fresh_and_mismatches_are_named
     m = _model(tmp_path, niterations=2, warm_start=True, output_directory=None).fit(X, y)
     assert len(m.checkpoints_) == 1 and os.path.exists(m.checkpoints_[0])   # kept in a temp dir
     m.set_params(populations=5)
-    with pytest.raises(JuliaArgumentError, match="populations"):
+    with pytest.raises(keplersr.CheckpointError, match="populations"):
         m.fit(X, y)
     m.set_params(populations=4, unary_operators=["cos"])
-    with pytest.raises(Exception, match="unary_operators"):
+    with pytest.raises(keplersr.CheckpointError, match="unary_operators"):
         m.fit(X, y)
 
 
@@ -181,6 +181,23 @@ def test_layout_options_are_checked_before_julia(tmp_path):
         _model(tmp_path, parallelism="multiprocessing", hosts=["a"], cluster_manager="slurm").fit(X, y)
 
 
+@pytest.mark.slow
+def test_a_host_that_cannot_be_reached_is_a_worker_process_error(julia_worker, tmp_path):
+    # no sshd needed: the name does not resolve (RFC 2606), so ssh fails at once
+    X, y = _data(seed=8)
+    m = _model(tmp_path, parallelism="multiprocessing", hosts=["nonexistent.invalid:2"], run_id="unreachable")
+    t0 = time.monotonic()
+    with pytest.raises(keplersr.WorkerProcessError) as info:
+        m.fit(X, y)
+    assert time.monotonic() - t0 < 45
+    err = info.value
+    assert isinstance(err, keplersr.JuliaError) and err.julia_type == "WorkerStartError"
+    assert "cannot start worker processes on hosts nonexistent.invalid:2" in str(err)
+    assert "reachable with `ssh` without a password" in str(err)
+    assert get_worker().alive()                 # the Julia worker goes on: a search on this machine runs
+    assert len(_model(tmp_path, niterations=1).fit(X, y).equations_) > 0
+
+
 def test_available_cpus_counts_the_cgroup_quota(tmp_path):
     (tmp_path / "cpu.max").write_text("150000 100000\n")
     assert _cgroup_cpu_quota(str(tmp_path)) == 1.5
@@ -202,7 +219,7 @@ def test_hosts_over_ssh_give_the_same_front_and_an_unreachable_host_fails_fast(j
                                                                                 monkeypatch):
     _sshd_or_skip()
     from benchmarks.loopback_sshd import loopback_sshd
-    from keplersr.bridge import JuliaError, shutdown_worker
+    from keplersr.bridge import shutdown_worker
     X, y = _data(seed=6)
     serial = _front(_model(tmp_path, parallelism="serial").fit(X, y))
     with loopback_sshd() as sshd:
@@ -216,7 +233,7 @@ def test_hosts_over_ssh_give_the_same_front_and_an_unreachable_host_fails_fast(j
             monkeypatch.setenv("KEPLERSR_SSH_FLAGS", sshd.ssh_flags)
             bad = _model(tmp_path, parallelism="multiprocessing", hosts=["192.0.2.1"])   # TEST-NET-1
             t0 = time.monotonic()
-            with pytest.raises(JuliaError, match="cannot start worker processes on hosts 192.0.2.1"):
+            with pytest.raises(keplersr.WorkerProcessError, match="cannot start worker processes on hosts 192.0.2.1"):
                 bad.fit(X, y)
             assert time.monotonic() - t0 < 45
             assert get_worker().alive()
