@@ -100,6 +100,48 @@ def test_warm_start_without_a_previous_fit_starts_fresh_and_mismatches_are_named
 
 
 @pytest.mark.slow
+def test_a_bad_or_mismatched_checkpoint_is_a_checkpoint_error_and_the_run_is_kept(julia_worker, tmp_path):
+    X, y = _data(seed=7)
+    m = _model(tmp_path, niterations=2, run_id="to-continue").fit(X, y)
+    run_dir, ck = m.run_dir_, m.checkpoints_[0]
+    with open(ck) as fh:
+        text = fh.read()
+    with open(os.path.join(run_dir, "run.json")) as fh:
+        run_file = fh.read()
+
+    def resume(**params):
+        resumed = keplersr.SymbolicRegressor.from_file(run_dir)
+        resumed.set_params(warm_start=True, **params)
+        return resumed.fit(X, y)
+
+    # the checkpoint of a search with other operators, or other populations
+    with pytest.raises(keplersr.CheckpointError, match="unary_operators") as info:
+        resume(unary_operators=["cos"])
+    assert isinstance(info.value, keplersr.JuliaError) and info.value.julia_type == "CheckpointError"
+    assert "use the same operators" in str(info.value)
+    with pytest.raises(keplersr.CheckpointError, match="use the same `population_size`"):
+        resume(population_size=24)
+    # a checkpoint of another format version, and a truncated one
+    ckd = json.loads(text)
+    ckd["version"] = 99
+    with open(ck, "w") as fh:
+        json.dump(ckd, fh)
+    with pytest.raises(keplersr.CheckpointError, match="format version 99"):
+        resume()
+    with open(ck, "w") as fh:
+        fh.write(text[: len(text) // 2])
+    with pytest.raises(keplersr.CheckpointError, match=r"checkpoint\.json is not valid JSON"):
+        resume()
+    # nothing was searched: the run directory still holds the run as it was, and the worker goes on
+    with open(os.path.join(run_dir, "run.json")) as fh:
+        assert fh.read() == run_file
+    assert _front(keplersr.SymbolicRegressor.from_file(run_dir)) == _front(m)
+    with open(ck, "w") as fh:
+        fh.write(text)
+    assert resume().run_dir_ == run_dir
+
+
+@pytest.mark.slow
 def test_a_killed_worker_process_loses_only_its_islands(julia_worker, tmp_path):
     X, y = _data(seed=3)
     m = _model(tmp_path, parallelism="multiprocessing", procs=2, niterations=200, populations=4,
