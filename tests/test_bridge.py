@@ -180,8 +180,7 @@ def test_engine_errors_a_user_can_act_on_have_their_own_types():
     expected = {"ArgumentError": JuliaArgumentError, "CheckpointError": keplersr.CheckpointError,
                 "WorkerStartError": keplersr.WorkerProcessError, "AllWorkersLost": keplersr.WorkerProcessError,
                 "ErrorException": JuliaError, "": JuliaError}
-    assert {k: v for k, v in JULIA_ERROR_TYPES.items()} == {k: v for k, v in expected.items()
-                                                           if v is not JuliaError}
+    assert JULIA_ERROR_TYPES == {k: v for k, v in expected.items() if v is not JuliaError}
     for julia_type, cls in expected.items():
         err = julia_error({"type": "error", "error_type": julia_type, "message": "it failed", "backtrace": "bt"})
         assert type(err) is cls and isinstance(err, JuliaError)      # `except JuliaError` still catches it
