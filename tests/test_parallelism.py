@@ -15,7 +15,7 @@ import pytest
 
 import keplersr
 from benchmarks.fault_bench import children
-from keplersr.bridge import JuliaArgumentError, SearchIncompleteError, WorkerDiedError, get_worker
+from keplersr.bridge import SearchIncompleteError, WorkerDiedError, get_worker
 from keplersr.julia_env import _cgroup_cpu_quota, available_cpus
 
 
@@ -92,11 +92,53 @@ def test_warm_start_without_a_previous_fit_starts_fresh_and_mismatches_are_named
     m = _model(tmp_path, niterations=2, warm_start=True, output_directory=None).fit(X, y)
     assert len(m.checkpoints_) == 1 and os.path.exists(m.checkpoints_[0])   # kept in a temp dir
     m.set_params(populations=5)
-    with pytest.raises(JuliaArgumentError, match="populations"):
+    with pytest.raises(keplersr.CheckpointError, match="populations"):
         m.fit(X, y)
     m.set_params(populations=4, unary_operators=["cos"])
-    with pytest.raises(Exception, match="unary_operators"):
+    with pytest.raises(keplersr.CheckpointError, match="unary_operators"):
         m.fit(X, y)
+
+
+@pytest.mark.slow
+def test_a_bad_or_mismatched_checkpoint_is_a_checkpoint_error_and_the_run_is_kept(julia_worker, tmp_path):
+    X, y = _data(seed=7)
+    m = _model(tmp_path, niterations=2, run_id="to-continue").fit(X, y)
+    run_dir, ck = m.run_dir_, m.checkpoints_[0]
+    with open(ck) as fh:
+        text = fh.read()
+    with open(os.path.join(run_dir, "run.json")) as fh:
+        run_file = fh.read()
+
+    def resume(**params):
+        resumed = keplersr.SymbolicRegressor.from_file(run_dir)
+        resumed.set_params(warm_start=True, **params)
+        return resumed.fit(X, y)
+
+    # the checkpoint of a search with other operators, or other populations
+    with pytest.raises(keplersr.CheckpointError, match="unary_operators") as info:
+        resume(unary_operators=["cos"])
+    assert isinstance(info.value, keplersr.JuliaError) and info.value.julia_type == "CheckpointError"
+    assert "use the same operators" in str(info.value)
+    with pytest.raises(keplersr.CheckpointError, match="use the same `population_size`"):
+        resume(population_size=24)
+    # a checkpoint of another format version, and a truncated one
+    ckd = json.loads(text)
+    ckd["version"] = 99
+    with open(ck, "w") as fh:
+        json.dump(ckd, fh)
+    with pytest.raises(keplersr.CheckpointError, match="format version 99"):
+        resume()
+    with open(ck, "w") as fh:
+        fh.write(text[: len(text) // 2])
+    with pytest.raises(keplersr.CheckpointError, match=r"checkpoint\.json is not valid JSON"):
+        resume()
+    # nothing was searched: the run directory still holds the run as it was, and the worker goes on
+    with open(os.path.join(run_dir, "run.json")) as fh:
+        assert fh.read() == run_file
+    assert _front(keplersr.SymbolicRegressor.from_file(run_dir)) == _front(m)
+    with open(ck, "w") as fh:
+        fh.write(text)
+    assert resume().run_dir_ == run_dir
 
 
 @pytest.mark.slow
@@ -248,6 +290,23 @@ def test_layout_options_are_checked_before_julia(tmp_path):
         _model(tmp_path, parallelism="multiprocessing", hosts=["a"], cluster_manager="slurm").fit(X, y)
 
 
+@pytest.mark.slow
+def test_a_host_that_cannot_be_reached_is_a_worker_process_error(julia_worker, tmp_path):
+    # no sshd needed: the name does not resolve (RFC 2606), so ssh fails at once
+    X, y = _data(seed=8)
+    m = _model(tmp_path, parallelism="multiprocessing", hosts=["nonexistent.invalid:2"], run_id="unreachable")
+    t0 = time.monotonic()
+    with pytest.raises(keplersr.WorkerProcessError) as info:
+        m.fit(X, y)
+    assert time.monotonic() - t0 < 45
+    err = info.value
+    assert isinstance(err, keplersr.JuliaError) and err.julia_type == "WorkerStartError"
+    assert "cannot start worker processes on hosts nonexistent.invalid:2" in str(err)
+    assert "reachable with `ssh` without a password" in str(err)
+    assert get_worker().alive()                 # the Julia worker goes on: a search on this machine runs
+    assert len(_model(tmp_path, niterations=1).fit(X, y).equations_) > 0
+
+
 def test_available_cpus_counts_the_cgroup_quota(tmp_path):
     (tmp_path / "cpu.max").write_text("150000 100000\n")
     assert _cgroup_cpu_quota(str(tmp_path)) == 1.5
@@ -269,7 +328,7 @@ def test_hosts_over_ssh_give_the_same_front_and_an_unreachable_host_fails_fast(j
                                                                                 monkeypatch):
     _sshd_or_skip()
     from benchmarks.loopback_sshd import loopback_sshd
-    from keplersr.bridge import JuliaError, shutdown_worker
+    from keplersr.bridge import shutdown_worker
     X, y = _data(seed=6)
     serial = _front(_model(tmp_path, parallelism="serial").fit(X, y))
     with loopback_sshd() as sshd:
@@ -283,7 +342,7 @@ def test_hosts_over_ssh_give_the_same_front_and_an_unreachable_host_fails_fast(j
             monkeypatch.setenv("KEPLERSR_SSH_FLAGS", sshd.ssh_flags)
             bad = _model(tmp_path, parallelism="multiprocessing", hosts=["192.0.2.1"])   # TEST-NET-1
             t0 = time.monotonic()
-            with pytest.raises(JuliaError, match="cannot start worker processes on hosts 192.0.2.1"):
+            with pytest.raises(keplersr.WorkerProcessError, match="cannot start worker processes on hosts 192.0.2.1"):
                 bad.fit(X, y)
             assert time.monotonic() - t0 < 45
             assert get_worker().alive()

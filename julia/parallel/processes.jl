@@ -39,24 +39,34 @@ end
 
 `hosts`: entries `"host"` or `"host:n"` (n worker processes, default 1;
 `user@host` allowed), or a single entry naming an existing file: a Julia
-machine file (`[n*][user@]host[:port]` per line, `#` comments).
+machine file (`[n*][user@]host[:port]` per line, `#` comments). Host and
+user names must pass `host_problem` (julia/parallel/host_names.jl): a host
+beginning with '-' would reach `ssh` as an option. Anything else is an
+`ArgumentError` naming the entry (and the file's line).
 """
 function parse_hosts(hosts::Vector{String})::Vector{Tuple{String,Int}}
     isempty(hosts) && throw(ArgumentError("hosts is empty"))
     if length(hosts) == 1 && isfile(hosts[1])
         out = Tuple{String,Int}[]
-        for raw in eachline(hosts[1])
+        for (k, raw) in enumerate(eachline(hosts[1]))
             line = strip(split(raw, '#')[1])
             isempty(line) && continue
+            where_ = "machine file $(hosts[1]), line $(k): $(repr(String(strip(raw))))"
             n = 1
             if occursin('*', line)
                 a, b = split(line, '*'; limit=2)
                 n = tryparse(Int, strip(a))
                 (n === nothing || n < 1) && throw(ArgumentError(
-                    "machine file $(hosts[1]): bad count in $(repr(String(raw)))"))
+                    "$(where_): the count before '*' must be an integer >= 1"))
                 line = strip(b)
             end
-            push!(out, (String(split(line)[1]), n))
+            # the host, then optionally the address workers bind to (not used)
+            words = split(line)
+            p = isempty(words) ? "no host" : length(words) > 2 ? "more than a host and a bind address" :
+                machine_word_problem(words[1])
+            p === nothing && length(words) == 2 && (p = machine_word_problem(words[2]; bind=true))
+            p === nothing || throw(ArgumentError("$(where_): $(p) (expected \"[n*][user@]host[:port]\")"))
+            push!(out, (String(words[1]), n))
         end
         isempty(out) && throw(ArgumentError("machine file $(hosts[1]) names no host"))
         return out
@@ -66,6 +76,8 @@ function parse_hosts(hosts::Vector{String})::Vector{Tuple{String,Int}}
         parts = split(h, ':')
         (length(parts) <= 2 && !isempty(parts[1])) ||
             throw(ArgumentError("hosts entry $(repr(h)): expected \"host\" or \"host:n\" (or a machine file path)"))
+        p = host_problem(parts[1])
+        p === nothing || throw(ArgumentError("hosts entry $(repr(h)): $(p)"))
         n = length(parts) == 2 ? tryparse(Int, parts[2]) : 1
         (n === nothing || n < 1) &&
             throw(ArgumentError("hosts entry $(repr(h)): the process count after ':' must be an integer >= 1"))
@@ -173,7 +185,7 @@ function launch_workers(layout::Layout, threads::Int)::Vector{Int}
         try
             Distributed.addprocs(SlurmManager(n; exename=julia_executable(), exeflags=worker_exeflags(t, layout.heap_size_hint_in_bytes)))
         catch err
-            throw(ErrorException("cannot start worker processes with srun: " * launch_error_message(err)))
+            throw(WorkerStartError("cannot start worker processes with srun: " * launch_error_message(err)))
         end
     elseif !isempty(layout.hosts)
         machines = parse_hosts(layout.hosts)
@@ -183,7 +195,7 @@ function launch_workers(layout::Layout, threads::Int)::Vector{Int}
                                  dir=engine_dir(), sshflags=flags, tunnel=false,
                                  max_parallel=length(machines))
         catch err
-            throw(ErrorException("cannot start worker processes on hosts " *
+            throw(WorkerStartError("cannot start worker processes on hosts " *
                 join(("$(h):$(n)" for (h, n) in machines), ", ") * " over SSH (ssh -o BatchMode=yes, " *
                 "connect timeout $(SSH_CONNECT_TIMEOUT) s): " * launch_error_message(err) *
                 ". Check that each host is reachable with `ssh` without a password and has Julia and " *

@@ -308,8 +308,9 @@ OPTIONS: Tuple[Option, ...] = (
        "the worker's threads (`None`: `KEPLERSR_THREADS`, else the CPUs this process may use, counting "
        "CPU affinity and the cgroup quota)", low=1, allow_none=True, engine="custom"),
     _o("hosts", None, "custom", "run and worker",
-       "multiprocessing over SSH: `[\"node1\", \"node2:4\"]` (`host:n`: n processes, 1 thread each) or "
-       "the path of a Julia machine file; needs password-less `ssh` and Julia and KeplerSR at the same "
+       "multiprocessing over SSH: `[\"node1\", \"node2:4\"]` (`host:n`: n processes, 1 thread each; "
+       "`user@host:n`) or the path of a Julia machine file (`[n*][user@]host[:port]` lines, checked at "
+       "validation); host and user names of letters, digits, `.`, `-` and `_`, not beginning with `-`; needs password-less `ssh` and Julia and KeplerSR at the same "
        "paths on every host; extra `ssh` flags from `KEPLERSR_SSH_FLAGS`; an unreachable host fails "
        "within 10 s", engine="custom", cli=False),
     _o("cluster_manager", None, "choice", "run and worker",
