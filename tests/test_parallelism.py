@@ -155,6 +155,7 @@ def test_a_killed_worker_process_loses_only_its_islands(julia_worker, tmp_path):
     assert m.stop_reason_ == ["niterations"]
     statuses = [h.get("status") for h in m.history_ if h.get("status")]
     assert statuses and "lost" in statuses[-1] and "continue from their last iteration" in statuses[-1]
+    assert "on host" in statuses[-1] and "SIGKILL" in statuses[-1]     # where, and the OOM killer's signal
     assert len(m.equations_) > 0
     with open(ck) as fh:
         assert len(json.load(fh)["islands"]) == 4      # the lost islands live on elsewhere

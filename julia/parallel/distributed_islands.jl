@@ -147,7 +147,7 @@ function dispatch!(run::Function, r::DistributedIslands, islands::Vector{Int},
                    for _ in 1:get(r.slots, pid, 1)]
         while !all(istaskdone, workers)
             !r.stopped && should_stop() && stop_all!(r)
-            sleep(0.002)
+            sleep(0.01)
         end
         foreach(fetch, workers)            # rethrows an error that is not a lost process
         # islands that were running on a lost process: again, on the others

@@ -118,7 +118,7 @@ function load_engine_on(pids::Vector{Int})
             filter!(!=(p), pids)
         end
     end
-    isempty(pids) && error("every worker process died while the engine was loading")
+    isempty(pids) && throw(WorkerStartError("every worker process died while the engine was loading"))
     return pids
 end
 
