@@ -89,6 +89,30 @@ def test_scores_away_from_the_sm_and_a_generation_point_away_from_it(tmp_path):
     assert np.allclose(s0.dlog_weight, dz["t_sm"] + dz.attrs["dlogsigma_dtheta_sm"], rtol=1e-9, atol=1e-12)
 
 
+def test_subset_after_cuts_gives_the_fiducial_score(zh_round_trip, tmp_path):
+    df, ev = zh_round_trip
+    fb = (FeatureBuilder().select("l", pdg=[11, -11], n=2).add("m_ll", "mass", "l1", "l2")
+          .add("pT_l2", "pt", "l2"))
+    X = fb.build(ev)
+    assert np.allclose(X["m_ll"], df["m_ll"]) and np.allclose(X["pT_l2"], df["pT_l2"])
+    cut = (X["pT_l2"] > 40).to_numpy()
+    sub = ev.subset(cut)
+    assert len(sub) == cut.sum() and sub.reweighting.shape == (cut.sum(), 4)
+    s_all, s_cut = ev.score(), sub.score()
+    assert np.allclose(s_cut.dlog_weight, s_all.dlog_weight[cut])
+    # the rate term is that of the selected (fiducial) sample: E[t] = 0 on it
+    assert abs(np.average(s_cut.t, weights=s_cut.reference_weights)) < 1e-12
+    with pytest.raises(ValueError, match="boolean mask must have shape"):
+        ev.subset(cut[:10])
+    # a gzipped file (MadGraph writes .lhe.gz) reads the same
+    import gzip
+    import shutil
+    with open(ev.path, "rb") as f, gzip.open(tmp_path / "zh.lhe.gz", "wb") as g:
+        shutil.copyfileobj(f, g)
+    gz = read_lhe(tmp_path / "zh.lhe.gz", max_events=100)
+    assert len(gz) == 100 and np.array_equal(gz.reweighting.to_numpy(), ev.reweighting.to_numpy()[:100])
+
+
 def test_lhe_file_carries_particles_header_and_weights(zh_round_trip):
     df, ev = zh_round_trip
     assert ev.weight_info["rwgt_1"] == "set param_card cHq3 -0.5"
@@ -336,10 +360,10 @@ def test_delphes_tree_reads_back_the_jets(tmp_path):
           .add("m_jj", "mass", "j1", "j2").add("Delta_phi", "delta_phi", "j1", "j2").add("pT_l", "pt", "l"))
     with pytest.raises(ValueError, match=r"1 of 3 events have fewer than 2 such objects \(event 1 has 1\)"):
         fb.build(ev)
-    sub = read_delphes(tmp_path / "delphes.root")
-    keep = [0, 2]
-    sub.collections = {k: v[keep] for k, v in sub.collections.items()}
-    sub.weights = sub.weights[keep]
+    keep = fb.complete(ev)
+    assert keep.tolist() == [True, False, True]
+    sub = ev.subset(keep)
+    assert np.array_equal(sub.weights, [1.5, 2.0])
     X = fb.build(sub)
     assert np.allclose(X["pT_l"], [30.0, 25.0])
 

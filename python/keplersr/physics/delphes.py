@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .event_selection import rows
 from .optional_packages import require
 
 #: Branches (after ``<Collection>.``) every collection needs, and the ones read when present.
@@ -35,6 +36,12 @@ class DelphesEvents:
 
     def __len__(self):
         return len(self.weights)
+
+    def subset(self, mask):
+        """The events selected by a boolean mask or index array."""
+        idx = rows(mask, len(self))
+        return DelphesEvents(path=self.path, collections={k: v[idx] for k, v in self.collections.items()},
+                             weights=self.weights[idx])
 
     def collection(self, name):
         """One collection (``"Jet"``, ``"Electron"``, ``"Muon"``, ``"Photon"``) for :class:`FeatureBuilder`."""

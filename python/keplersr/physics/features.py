@@ -109,27 +109,40 @@ class FeatureBuilder:
     def columns(self):
         return [f[0] for f in self._features]
 
+    def complete(self, events):
+        """Boolean mask of the events that have every selected object (``events.subset(mask)``
+        keeps them)."""
+        ak = require("awkward")
+        keep = np.ones(len(events), dtype=bool)
+        for s in self._selections:
+            keep &= ak.to_numpy(ak.num(self._selected(s, events), axis=1)) >= s["n"]
+        return keep
+
+    def _selected(self, s, events):
+        """The objects of one selection that pass its filters (awkward, events x objects)."""
+        ak = require("awkward")
+        parts = [events.collection(c) for c in s["collections"]]
+        coll = parts[0] if len(parts) == 1 else ak.concatenate(
+            [p[["px", "py", "pz", "E"] + [f for f in ("id", "status") if f in p.fields]] for p in parts], axis=1)
+        mask = ak.ones_like(coll[coll.fields[0]], dtype=bool)
+        if s["pdg"] is not None:
+            if "id" not in coll.fields:
+                raise ValueError(f"select({s['name']!r}): pdg= needs PDG ids, the collection has none "
+                                 f"(its fields are {coll.fields}); use where=")
+            mask = mask & _isin(ak, coll.id, s["pdg"])
+        if s["status"] is not None and "status" in coll.fields:
+            mask = mask & (coll.status == s["status"])
+        if s["where"] is not None:
+            mask = mask & s["where"](coll)
+        return coll[mask]
+
     def objects(self, events):
         """``{object name: vector array}`` of the selections on ``events``."""
         ak = require("awkward")
         vector = require("vector")
         out = {}
         for s in self._selections:
-            parts = [events.collection(c) for c in s["collections"]]
-            coll = parts[0] if len(parts) == 1 else ak.concatenate(
-                [p[["px", "py", "pz", "E"] + [f for f in ("id", "status") if f in p.fields]] for p in parts], axis=1)
-            mask = ak.ones_like(coll[coll.fields[0]], dtype=bool)
-            if s["pdg"] is not None:
-                if "id" not in coll.fields:
-                    raise ValueError(f"select({s['name']!r}): pdg= needs PDG ids, the collection has none "
-                                     f"(its fields are {coll.fields}); use where=")
-                mask = mask & _isin(ak, coll.id, s["pdg"])
-            if s["status"] is not None and "status" in coll.fields:
-                mask = mask & (coll.status == s["status"])
-            if s["where"] is not None:
-                mask = mask & s["where"](coll)
-            sel = coll[mask]
-            px, py, pz, E = _fourvectors(sel)
+            px, py, pz, E = _fourvectors(self._selected(s, events))
             v = vector.zip({"px": px, "py": py, "pz": pz, "E": E})
             if s["order_by"] == "pt":
                 v = v[ak.argsort(v.pt, axis=1, ascending=False, stable=True)]
@@ -139,7 +152,8 @@ class FeatureBuilder:
             short = np.flatnonzero(num < s["n"])
             if short.size:
                 raise ValueError(f"select({s['name']!r}): {short.size} of {len(num)} events have fewer than "
-                                 f"{s['n']} such objects (event {short[0]} has {num[short[0]]})")
+                                 f"{s['n']} such objects (event {short[0]} has {num[short[0]]}); "
+                                 f"events.subset(builder.complete(events)) keeps the events that have them")
             for k, nm in enumerate(s["names"]):
                 o = v[:, k]
                 out[nm] = vector.array({"px": ak.to_numpy(o.px), "py": ak.to_numpy(o.py),

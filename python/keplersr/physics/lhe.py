@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .event_selection import rows
 from .optional_packages import require
 from .score_from_weights import joint_likelihood_ratio, joint_score
 
@@ -66,6 +67,14 @@ class LHEEvents:
 
     def __len__(self):
         return len(self.weights)
+
+    def subset(self, mask):
+        """The events selected by a boolean mask or index array (e.g. after cuts: the rate term of
+        the score is then the fiducial one)."""
+        idx = rows(mask, len(self))
+        return LHEEvents(path=self.path, particles=self.particles[idx], weights=self.weights[idx],
+                         reweighting=self.reweighting.iloc[idx].reset_index(drop=True),
+                         weight_info=dict(self.weight_info), thetas=dict(self.thetas), parameter=self.parameter)
 
     def collection(self, name="particles"):
         """The particles (the one collection of an LHE file) for :class:`FeatureBuilder`."""
