@@ -388,6 +388,12 @@ def test_delphes_missing_branches_tree_and_file(tmp_path):
         read_delphes(tmp_path / "nomass.root", collections=("Tower",))
     with pytest.raises(FileNotFoundError, match="no ROOT file"):
         read_delphes(tmp_path / "missing.root")
+    import awkward as ak
+    import uproot
+    with uproot.recreate(tmp_path / "rntuple.root") as f:      # uproot's default: an RNTuple, not a TTree
+        f["Delphes"] = {"Jet": ak.zip({"PT": ak.Array([[50.0]])})}
+    with pytest.raises(ValueError, match=r"its trees are none \(other objects: \{'Delphes': 'ROOT::RNTuple'\}\)"):
+        read_delphes(tmp_path / "rntuple.root")
 
 
 # ------------------------------------------------------------------ optional packages

@@ -83,9 +83,12 @@ def read_delphes(path, tree="Delphes", collections=("Jet", "Electron", "Muon", "
     except Exception as exc:
         raise ValueError(f"{path} is not a readable ROOT file: {exc}") from exc
     with f:
-        trees = sorted({k.split(";")[0] for k, c in f.classnames().items() if c == "TTree"})
+        classes = {k.split(";")[0]: c for k, c in f.classnames().items()}
+        trees = sorted(k for k, c in classes.items() if c == "TTree")
         if tree not in trees:
-            raise ValueError(f"{path} has no tree {tree!r}; its trees are {trees or 'none'}")
+            others = {k: c for k, c in classes.items() if c != "TTree"}
+            raise ValueError(f"{path} has no tree {tree!r}; its trees are {trees or 'none'}"
+                             + (f" (other objects: {others})" if others else ""))
         t = f[tree]
         names = _branch_names(t)
         need = [f"{c}.{b}" for c in collections for b in REQUIRED[c]]
