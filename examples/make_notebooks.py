@@ -178,7 +178,7 @@ from keplersr.physics import fisher_fraction, read_lhe, wbf_features
 # the stand-in for MadGraph: events with their four-momenta, written with reweighting weights
 folder = tempfile.mkdtemp()
 fit_table = wbf_cp_score(3000, level="parton", seed=11, n_pilot=20_000, momenta=True)
-eval_table = wbf_cp_score(20_000, level="parton", seed=12, n_pilot=20_000, momenta=True)
+eval_table = wbf_cp_score(10_000, level="parton", seed=12, n_pilot=20_000, momenta=True)
 fit_file = write_wbf_lhe(fit_table, os.path.join(folder, "fit.lhe"), thetas=(-1.0, 0.0, 1.0))
 eval_file = write_wbf_lhe(eval_table, os.path.join(folder, "eval.lhe"), thetas=(-1.0, 0.0, 1.0))
 print(open(fit_file).read()[:1500])"""),
@@ -201,7 +201,7 @@ FEATURES = ["x_f", "x_b", "Delta_eta", "Delta_phi"]
 
 def search(X, t, weights):
     model = SymbolicRegressor(binary_operators=["+", "-", "*", "/"], unary_operators=["sin", "square"],
-                              nested_constraints={"sin": {"sin": 0}}, maxsize=13, niterations=4, populations=4,
+                              nested_constraints={"sin": {"sin": 0}}, maxsize=13, niterations=3, populations=4,
                               ncycles_per_iteration=100, random_state=0, deterministic=True, procs=1,
                               verbosity=0, output_directory=None)
     model.fit(X[FEATURES], 10 * np.asarray(t), weights=np.asarray(weights))
