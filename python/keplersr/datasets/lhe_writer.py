@@ -6,7 +6,10 @@
 event the particles, the nominal weight ``XWGTUP`` and a ``<rwgt>`` block with one
 ``<wgt id='rwgt_k'>`` per point.  Numbers are written with 17 significant digits, so every
 float64 (momenta, weights) reads back exactly.  The file is plain text; writing needs no
-optional package (reading does: :func:`keplersr.physics.read_lhe`).
+optional package (reading does: :func:`keplersr.physics.read_lhe`).  What the generators'
+writers (:mod:`~keplersr.datasets.wbf_lhe`, :mod:`~keplersr.datasets.zh_d6_lhe`) share is
+here too: the four-momenta of a ``momenta=True`` table and the reweighting factor of a weight
+quadratic in theta.
 """
 from __future__ import annotations
 
@@ -37,6 +40,21 @@ def check_thetas(thetas):
     if len(set(out)) != len(out):
         raise ValueError(f"thetas has repeated values: {out}")
     return tuple(out)
+
+
+def momentum_columns(df, particles, generator, components=("E", "px", "py", "pz")):
+    """The four-momenta (n_events, n_particles, 4) of a generator's table made with ``momenta=True``."""
+    cols = [f"{p}_{c}" for p in particles for c in components]
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"the table has no four-momenta (missing {missing[:4]}...): generate the events "
+                         f"with {generator}(..., momenta=True)")
+    return df[cols].to_numpy(dtype=float).reshape(len(df), len(particles), len(components))
+
+
+def reweighting_factor(t, q, theta, theta_gen):
+    """``|M(theta)|^2 / |M(theta_gen)|^2`` of events with SM score ``t`` and quadratic term ``q``."""
+    return (1.0 + theta * t + theta ** 2 * q) / (1.0 + theta_gen * t + theta_gen ** 2 * q)
 
 
 def write_lhe(path, ids, status, mothers, colors, momenta, masses, weights, reweighting,

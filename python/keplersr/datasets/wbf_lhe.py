@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import wbf_phase_space as ps
-from .lhe_writer import PDG, check_thetas, write_lhe
-from .wbf import MOMENTA, MOMENTUM_COMPONENTS
+from .lhe_writer import PDG, check_thetas, momentum_columns, reweighting_factor, write_lhe
+from .wbf import MOMENTA
 
 #: PDG ids of (pa, pb) per WW channel; the outgoing quarks follow the W emissions.
 _WW_FLAVOURS = {"qq": ((2, 1), (1, 2)), "qqbar": ((2, -2), (1, -1))}
@@ -28,21 +28,6 @@ def _flavours(channel):
     return (PDG[a], PDG[b]), (PDG[a], PDG[b])
 
 
-def momentum_columns(df, particles, components=MOMENTUM_COMPONENTS, generator="wbf_cp_score"):
-    """The four-momenta (n_events, n_particles, 4) of a generator's table made with ``momenta=True``."""
-    cols = [f"{p}_{c}" for p in particles for c in components]
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"the table has no four-momenta (missing {missing[:4]}...): generate the events "
-                         f"with {generator}(..., momenta=True)")
-    return df[cols].to_numpy(dtype=float).reshape(len(df), len(particles), len(components))
-
-
-def reweighting_factor(t, q, theta, theta_gen):
-    """``|M(theta)|^2 / |M(theta_gen)|^2`` of events with SM score ``t`` and quadratic term ``q``."""
-    return (1.0 + theta * t + theta ** 2 * q) / (1.0 + theta_gen * t + theta_gen ** 2 * q)
-
-
 def write_wbf_lhe(df, path, thetas=(-1.0, 0.0, 1.0), parameter="fWWtilde"):
     """Write WBF events as an LHE file with reweighting weights at ``thetas`` [TeV^-2].
 
@@ -52,7 +37,7 @@ def write_wbf_lhe(df, path, thetas=(-1.0, 0.0, 1.0), parameter="fWWtilde"):
     ``set param_card <parameter> <theta>``.  Returns ``path``.
     """
     thetas = check_thetas(thetas)
-    p = momentum_columns(df, MOMENTA)
+    p = momentum_columns(df, MOMENTA, generator="wbf_cp_score")
     n = len(df)
     theta_gen = float(df.attrs.get("theta", 0.0))
     t0 = df["t_sm" if theta_gen != 0.0 else "t"].to_numpy(dtype=float)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lhe_writer import PDG, check_thetas, write_lhe
-from .wbf_lhe import momentum_columns, reweighting_factor
+from .lhe_writer import PDG, check_thetas, momentum_columns, reweighting_factor, write_lhe
 from .zh_d6 import M_H, MOMENTA
 from .wbf_phase_space import invariant_mass
 
