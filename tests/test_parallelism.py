@@ -225,6 +225,10 @@ def test_worker_processes_are_kept_across_fits_until_the_layout_changes(julia_wo
     m.set_params(procs=1).fit(X, y)                # another layout: the old pool goes, a new one comes
     now = children(coordinator)
     assert len(now) == 1 and not set(now) & set(first)
+    m.set_params(heap_size_hint_in_bytes=2 ** 30).fit(X, y)    # started with another heap hint
+    hinted = children(coordinator)
+    assert len(hinted) == 1 and hinted != now
+    now = hinted
     m.set_params(parallelism="serial", procs=None).fit(X, y)   # no processes needed: the pool stays
     assert children(coordinator) == now
 
