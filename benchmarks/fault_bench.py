@@ -5,7 +5,9 @@ search (10,000 rows by default would only slow it down; 2,000 rows, 4
 populations):
 
 * ``workers``: a multiprocessing search (``procs`` local worker processes);
-  after a random delay one worker process is killed with SIGKILL. Counted: fits
+  after a random delay, once the search has written its first checkpoint (the
+  processes are kept between fits, so before that a kill would hit the pool
+  the fit is about to replace), one worker process is killed with SIGKILL. Counted: fits
   that returned (with a front), hangs (no answer within ``--hang-after``
   seconds: the estimator's ``worker_timeout``), the stop reasons, and whether
   the progress status reported the lost process.
@@ -72,15 +74,19 @@ def worker_kill_run(k: int, args, out_dir: str) -> dict:
     delay = rng.uniform(args.min_delay, args.max_delay)
     X, y = _data(args.rows, k)
     m = _model(parallelism="multiprocessing", procs=args.procs, niterations=args.iterations,
-               output_directory=out_dir, run_id=f"workers-{k}", worker_timeout=args.hang_after)
+               output_directory=out_dir, run_id=f"workers-{k}", worker_timeout=args.hang_after,
+               checkpoint_interval=0.2)
     coordinator = get_worker().pid
+    # the worker processes are kept between fits: kill one only once this search runs (its first
+    # checkpoint is written), not one of the kept pool before the fit has taken it
+    ck = os.path.join(out_dir, f"workers-{k}", "checkpoint.json")
     killed = []
 
     def killer():
         t0 = time.monotonic()
         while time.monotonic() - t0 < delay + 60:
             kids = children(coordinator)
-            if len(kids) >= args.procs and time.monotonic() - t0 >= delay:
+            if len(kids) >= args.procs and time.monotonic() - t0 >= delay and os.path.exists(ck):
                 victim = rng.choice(kids)
                 os.kill(victim, signal.SIGKILL)
                 killed.append((victim, time.monotonic() - t0))

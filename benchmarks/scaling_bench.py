@@ -18,13 +18,15 @@ threads) and every layout uses at most as many cores as it has threads or
 processes. For each it prints the wall time of ``fit`` (with the start of
 worker processes), the search's own seconds and candidate evaluations (the
 last progress record of ``history_``), the seconds to the end of the first
-iteration ("1st it s": worker processes start and compile the engine then),
-candidates/s overall and after the first iteration ("steady"), the ratios
-to serial, and whether the front (complexity, loss, equation) equals the
-serial one; then ``fronts identical: yes/no``. By default every layout
-first runs a small warm-up fit, so the worker's compilation is not timed
-(``--no-warmup``; ``--quick`` skips it); worker processes are new in every
-fit, so theirs is. On a busy machine, layouts with more processes than
+iteration ("1st it s"), the seconds of ``fit`` outside the search ("start
+s": options, data, worker processes when new, the result), candidates/s
+overall and after the first iteration ("steady"), the ratios to serial,
+and whether the front (complexity, loss, equation) equals the serial one;
+then ``fronts identical: yes/no``. By default every layout first runs a
+small warm-up fit, so the worker's compilation is not timed and the timed
+fit of a process layout runs on the kept pool of worker processes (its
+"start s" is what a second fit pays; ``--no-warmup`` times their start too;
+``--quick`` skips the warm-up). On a busy machine, layouts with more processes than
 cores take a bigger share of the CPUs: run it on an idle one. Figures
 only: nothing is asserted.
 """
@@ -129,7 +131,7 @@ def format_table(results: list, reference: str = "serial") -> str:
     def ratio(value):
         return f"{value:>8.2f}x" if value else f"{'-':>9}"
 
-    head = (f"{'layout':<8} {'fit s':>8} {x:>9} {'search s':>9} {'1st it s':>9} {'evals':>9} "
+    head = (f"{'layout':<8} {'fit s':>8} {x:>9} {'search s':>9} {'1st it s':>9} {'start s':>8} {'evals':>9} "
             f"{'cand/s':>9} {x:>9} {'steady/s':>9} {x:>9}  front")
     lines = [head]
     for r in results:
@@ -138,7 +140,8 @@ def format_table(results: list, reference: str = "serial") -> str:
             continue
         front = "same" if not r.get("front_diff") else "DIFFERS: " + r["front_diff"]
         lines.append(f"{r['layout']:<8} {r['wall']:>8.2f} {ratio(_ratio(ref['wall'], r['wall']) if ref else None)}"
-                     f" {r['elapsed']:>9.2f} {r.get('first', 0.0):>9.2f} {r['evals']:>9d} {r['rate']:>9.0f} "
+                     f" {r['elapsed']:>9.2f} {r.get('first', 0.0):>9.2f} {r['wall'] - r['elapsed']:>8.2f}"
+                     f" {r['evals']:>9d} {r['rate']:>9.0f} "
                      f"{ratio(_ratio(r['rate'], ref['rate']) if ref else None)} {r.get('steady', 0.0):>9.0f} "
                      f"{ratio(_ratio(r.get('steady'), ref.get('steady')) if ref else None)}  {front}")
     return "\n".join(lines)

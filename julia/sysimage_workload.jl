@@ -269,20 +269,25 @@ function exercise_islands()
     data.baseline_loss = KeplerSR.baseline_loss(data, opts)
     hof_loss = fill(Inf, opts.constraints.maxsize)
     key = "workload"
-    reps = viaser(KeplerSR.remote_start(viaser(key), viaser(spec), viaser(data), [1, 2], UInt[1, 2],
-                                        [Node[], Node[]], hof_loss, nothing, Inf))
+    KeplerSR.host_open(viaser(key), viaser(spec), viaser(data), Inf)
+    started = [viaser(KeplerSR.host_start(key, i, UInt(i), Node[], hof_loss, nothing)) for i in 1:2]
     freq = zeros(opts.constraints.maxsize)
-    reps = viaser(KeplerSR.remote_iterate(key, 1, hof_loss, freq))
+    none = Pair{Int,KeplerSR.PopMember}[]
+    stepped = [viaser(KeplerSR.host_iterate(key, i, 1, hof_loss, freq, none, nothing, Int[])) for i in 1:2]
+    reps = [first(x) for x in stepped]
     hof = KeplerSR.HallOfFame(opts.constraints.maxsize)
     for r in reps, m in r.best
         m === nothing || KeplerSR.offer!(hof, m)
     end
     plan = KeplerSR.migration_plan([r.pool for r in reps], 12, hof, opts, KeplerSR.MersenneTwister(1))
-    KeplerSR.remote_migrate(key, viaser(plan))
-    snaps = viaser(KeplerSR.remote_snapshots(key))
-    KeplerSR.remote_add(key, [3], UInt[3], [Node[]], hof_loss)
-    KeplerSR.remote_stop(key)
-    KeplerSR.remote_close(key)
+    snaps = [last(x) for x in stepped]
+    KeplerSR.apply_migrants!(snaps[1].members, plan[1])
+    # island 2 with its migrants; island 1 moved here from its snapshot; island 2 dropped
+    viaser(KeplerSR.host_iterate(key, 2, 2, hof_loss, freq, viaser(plan[2]), nothing, Int[]))
+    viaser(KeplerSR.host_iterate(key, 1, 2, hof_loss, freq, none, viaser(snaps[1]), [2]))
+    KeplerSR.heap_hint_collect(1)
+    KeplerSR.host_stop(key)
+    KeplerSR.host_close(key)
     snap = KeplerSR.SearchSnapshot(1, UInt(1), snaps, KeplerSR.pareto_front(hof), freq, 0, 1.0)
     path = tempname()
     KeplerSR.write_checkpoint(path, snap, opts, 2)

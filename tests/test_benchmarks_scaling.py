@@ -68,7 +68,7 @@ def test_table_ratios_and_fronts_line():
     serial, mp2, ssh2, mp4 = lines[1:]
     assert "1.00x" in serial and "1000" in serial and serial.endswith("same")
     assert "1.67x" in mp2 and "2.00x" in mp2 and "3.00x" in mp2
-    assert "DIFFERS: row 0" in ssh2 and ssh2.split()[9] == "-"     # no steady rate: no ratio
+    assert "DIFFERS: row 0" in ssh2 and ssh2.split()[10] == "-" and "2.00" in ssh2.split()[5]     # no steady rate: no ratio
     assert "failed: WorkerDiedError" in mp4
     assert fronts_identical(results) == "no"
     assert fronts_identical(results[:2]) == "yes"

@@ -172,6 +172,34 @@ def test_unknown_option_is_argument_error_naming_it(worker):
     assert info.value.julia_type == "ArgumentError"
 
 
+def test_engine_errors_a_user_can_act_on_have_their_own_types():
+    import keplersr
+    from keplersr.errors import JULIA_ERROR_TYPES, julia_error
+    assert keplersr.CheckpointError is bridge.CheckpointError
+    assert keplersr.WorkerProcessError is bridge.WorkerProcessError
+    expected = {"ArgumentError": JuliaArgumentError, "CheckpointError": keplersr.CheckpointError,
+                "WorkerStartError": keplersr.WorkerProcessError, "AllWorkersLost": keplersr.WorkerProcessError,
+                "ErrorException": JuliaError, "": JuliaError}
+    assert JULIA_ERROR_TYPES == {k: v for k, v in expected.items() if v is not JuliaError}
+    for julia_type, cls in expected.items():
+        err = julia_error({"type": "error", "error_type": julia_type, "message": "it failed", "backtrace": "bt"})
+        assert type(err) is cls and isinstance(err, JuliaError)      # `except JuliaError` still catches it
+        assert err.julia_type == julia_type and err.julia_message == "it failed" and err.julia_backtrace == "bt"
+        assert "it failed" in str(err)
+
+
+@pytest.mark.julia
+def test_an_unreadable_checkpoint_is_a_checkpoint_error(worker, tmp_path):
+    missing = str(tmp_path / "checkpoint.json")
+    with pytest.raises(bridge.CheckpointError, match="no checkpoint at .*checkpoint.json") as info:
+        fake_fit(worker, {"nprogress": 1}, resume_from=missing)
+    assert info.value.julia_type == "CheckpointError"
+    (tmp_path / "checkpoint.json").write_text("not json")
+    with pytest.raises(bridge.CheckpointError, match="not valid JSON"):
+        fake_fit(worker, {"nprogress": 1}, resume_from=missing)
+    assert fake_fit(worker, {"nprogress": 1}).iterations == 1     # the worker stays usable
+
+
 @pytest.mark.julia
 def test_bad_data_is_argument_error(worker):
     y = np.array([1.0, np.nan, 2.0, 3.0])

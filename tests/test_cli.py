@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from keplersr import SymbolicRegressor
+from keplersr import CheckpointError, SymbolicRegressor, WorkerProcessError
 from keplersr.cli import main
 from keplersr.options import OPTIONS
 
@@ -107,6 +107,22 @@ def test_bad_values_exit_2_naming_the_flag(csv, capsys, argv, flag):
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]        # the usage above it lists every flag
     assert last.startswith("keplersr fit: error: argument " + flag), err
+
+
+@pytest.mark.parametrize("error", [
+    WorkerProcessError("cannot start worker processes with srun: no such file", "WorkerStartError"),
+    CheckpointError("checkpoint: format version 99; this engine reads 1", "CheckpointError"),
+])
+def test_engine_errors_a_user_can_act_on_exit_1_with_the_message(csv, capsys, monkeypatch, error):
+    def failing_fit(self, X, y, **kwargs):
+        raise error
+
+    monkeypatch.setattr(SymbolicRegressor, "fit", failing_fit)
+    assert run(["fit", csv, "--target", "F", "--parallelism", "multiprocessing",
+                "--cluster-manager", "slurm"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "usage:" not in err
+    assert err.strip() == f"keplersr fit: error: {error}"
 
 
 def test_missing_x_units_are_named(csv, capsys):

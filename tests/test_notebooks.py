@@ -68,7 +68,7 @@ def test_example_notebook_runs(path, kernel_env):
 
 def test_there_are_example_notebooks():
     names = {os.path.basename(p) for p in NOTEBOOKS}
-    assert len(names) >= 4, names
+    assert len(names) >= 5, names
 
 
 def test_notebooks_match_their_builder():

@@ -15,7 +15,7 @@ import pytest
 
 import keplersr
 from benchmarks.fault_bench import children
-from keplersr.bridge import JuliaArgumentError, SearchIncompleteError, WorkerDiedError, get_worker
+from keplersr.bridge import SearchIncompleteError, WorkerDiedError, get_worker
 from keplersr.julia_env import _cgroup_cpu_quota, available_cpus
 
 
@@ -92,11 +92,53 @@ def test_warm_start_without_a_previous_fit_starts_fresh_and_mismatches_are_named
     m = _model(tmp_path, niterations=2, warm_start=True, output_directory=None).fit(X, y)
     assert len(m.checkpoints_) == 1 and os.path.exists(m.checkpoints_[0])   # kept in a temp dir
     m.set_params(populations=5)
-    with pytest.raises(JuliaArgumentError, match="populations"):
+    with pytest.raises(keplersr.CheckpointError, match="populations"):
         m.fit(X, y)
     m.set_params(populations=4, unary_operators=["cos"])
-    with pytest.raises(Exception, match="unary_operators"):
+    with pytest.raises(keplersr.CheckpointError, match="unary_operators"):
         m.fit(X, y)
+
+
+@pytest.mark.slow
+def test_a_bad_or_mismatched_checkpoint_is_a_checkpoint_error_and_the_run_is_kept(julia_worker, tmp_path):
+    X, y = _data(seed=7)
+    m = _model(tmp_path, niterations=2, run_id="to-continue").fit(X, y)
+    run_dir, ck = m.run_dir_, m.checkpoints_[0]
+    with open(ck) as fh:
+        text = fh.read()
+    with open(os.path.join(run_dir, "run.json")) as fh:
+        run_file = fh.read()
+
+    def resume(**params):
+        resumed = keplersr.SymbolicRegressor.from_file(run_dir)
+        resumed.set_params(warm_start=True, **params)
+        return resumed.fit(X, y)
+
+    # the checkpoint of a search with other operators, or other populations
+    with pytest.raises(keplersr.CheckpointError, match="unary_operators") as info:
+        resume(unary_operators=["cos"])
+    assert isinstance(info.value, keplersr.JuliaError) and info.value.julia_type == "CheckpointError"
+    assert "use the same operators" in str(info.value)
+    with pytest.raises(keplersr.CheckpointError, match="use the same `population_size`"):
+        resume(population_size=24)
+    # a checkpoint of another format version, and a truncated one
+    ckd = json.loads(text)
+    ckd["version"] = 99
+    with open(ck, "w") as fh:
+        json.dump(ckd, fh)
+    with pytest.raises(keplersr.CheckpointError, match="format version 99"):
+        resume()
+    with open(ck, "w") as fh:
+        fh.write(text[: len(text) // 2])
+    with pytest.raises(keplersr.CheckpointError, match=r"checkpoint\.json is not valid JSON"):
+        resume()
+    # nothing was searched: the run directory still holds the run as it was, and the worker goes on
+    with open(os.path.join(run_dir, "run.json")) as fh:
+        assert fh.read() == run_file
+    assert _front(keplersr.SymbolicRegressor.from_file(run_dir)) == _front(m)
+    with open(ck, "w") as fh:
+        fh.write(text)
+    assert resume().run_dir_ == run_dir
 
 
 @pytest.mark.slow
@@ -112,7 +154,8 @@ def test_a_killed_worker_process_loses_only_its_islands(julia_worker, tmp_path):
     assert killed, "no worker process was killed"
     assert m.stop_reason_ == ["niterations"]
     statuses = [h.get("status") for h in m.history_ if h.get("status")]
-    assert statuses and "lost" in statuses[-1] and "re-seeded" in statuses[-1]
+    assert statuses and "lost" in statuses[-1] and "continue from their last iteration" in statuses[-1]
+    assert "on host" in statuses[-1] and "SIGKILL" in statuses[-1]     # where, and the OOM killer's signal
     assert len(m.equations_) > 0
     with open(ck) as fh:
         assert len(json.load(fh)["islands"]) == 4      # the lost islands live on elsewhere
@@ -167,6 +210,77 @@ def test_a_crashed_run_resumes_from_its_checkpoint(julia_worker, tmp_path):
     assert resumed.run_dir_ == run_dir and len(resumed.equations_) > 0
 
 
+@pytest.mark.slow
+def test_worker_processes_are_kept_across_fits_until_the_layout_changes(julia_worker, tmp_path):
+    X, y = _data(seed=7)
+    coordinator = get_worker().pid
+    m = _model(tmp_path, parallelism="multiprocessing", procs=2, niterations=2, output_directory=None)
+    m.fit(X, y)
+    first = sorted(children(coordinator))
+    assert len(first) == 2
+    first_front = _front(m)
+    m.fit(X, y)                                    # the same layout: the same processes
+    assert sorted(children(coordinator)) == first
+    assert _front(m) == first_front
+    m.set_params(procs=1).fit(X, y)                # another layout: the old pool goes, a new one comes
+    now = children(coordinator)
+    assert len(now) == 1 and not set(now) & set(first)
+    m.set_params(heap_size_hint_in_bytes=2 ** 30).fit(X, y)    # started with another heap hint
+    hinted = children(coordinator)
+    assert len(hinted) == 1 and hinted != now
+    now = hinted
+    m.set_params(parallelism="serial", procs=None).fit(X, y)   # no processes needed: the pool stays
+    assert children(coordinator) == now
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+import numpy as np
+import keplersr
+from keplersr.bridge import get_worker
+X = np.random.default_rng(0).random((200, 2)) + 0.5
+keplersr.SymbolicRegressor(parallelism="multiprocessing", procs=2, niterations=2, populations=4,
+                           population_size=20, progress=False, verbosity=0, output_directory=None,
+                           worker_timeout=180.0).fit(X, X[:, 0] * X[:, 1])
+print(get_worker().pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_no_orphan_processes_when_python_is_killed(julia_worker, tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / "fit_and_wait.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [os.path.abspath("python"),
+                                                                 os.environ.get("PYTHONPATH")])))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        coordinator = int(proc.stdout.readline())
+        pool = children(coordinator)
+        assert len(pool) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 60
+        alive = [p for p in [coordinator, *pool] if os.path.exists(f"/proc/{p}")]
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [p for p in alive if os.path.exists(f"/proc/{p}") and _not_zombie(p)]
+        assert not alive, f"processes left behind after kill -9 of Python: {alive}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_layout_options_are_checked_before_julia(tmp_path):
     X, y = _data()
     with pytest.raises(ValueError, match="parallelism"):
@@ -179,6 +293,23 @@ def test_layout_options_are_checked_before_julia(tmp_path):
         _model(tmp_path, parallelism="multiprocessing", hosts=str(tmp_path / "nofile")).fit(X, y)
     with pytest.raises(ValueError, match="not both"):
         _model(tmp_path, parallelism="multiprocessing", hosts=["a"], cluster_manager="slurm").fit(X, y)
+
+
+@pytest.mark.slow
+def test_a_host_that_cannot_be_reached_is_a_worker_process_error(julia_worker, tmp_path):
+    # no sshd needed: the name does not resolve (RFC 2606), so ssh fails at once
+    X, y = _data(seed=8)
+    m = _model(tmp_path, parallelism="multiprocessing", hosts=["nonexistent.invalid:2"], run_id="unreachable")
+    t0 = time.monotonic()
+    with pytest.raises(keplersr.WorkerProcessError) as info:
+        m.fit(X, y)
+    assert time.monotonic() - t0 < 45
+    err = info.value
+    assert isinstance(err, keplersr.JuliaError) and err.julia_type == "WorkerStartError"
+    assert "cannot start worker processes on hosts nonexistent.invalid:2" in str(err)
+    assert "reachable with `ssh` without a password" in str(err)
+    assert get_worker().alive()                 # the Julia worker goes on: a search on this machine runs
+    assert len(_model(tmp_path, niterations=1).fit(X, y).equations_) > 0
 
 
 def test_available_cpus_counts_the_cgroup_quota(tmp_path):
@@ -202,7 +333,7 @@ def test_hosts_over_ssh_give_the_same_front_and_an_unreachable_host_fails_fast(j
                                                                                 monkeypatch):
     _sshd_or_skip()
     from benchmarks.loopback_sshd import loopback_sshd
-    from keplersr.bridge import JuliaError, shutdown_worker
+    from keplersr.bridge import shutdown_worker
     X, y = _data(seed=6)
     serial = _front(_model(tmp_path, parallelism="serial").fit(X, y))
     with loopback_sshd() as sshd:
@@ -216,7 +347,7 @@ def test_hosts_over_ssh_give_the_same_front_and_an_unreachable_host_fails_fast(j
             monkeypatch.setenv("KEPLERSR_SSH_FLAGS", sshd.ssh_flags)
             bad = _model(tmp_path, parallelism="multiprocessing", hosts=["192.0.2.1"])   # TEST-NET-1
             t0 = time.monotonic()
-            with pytest.raises(JuliaError, match="cannot start worker processes on hosts 192.0.2.1"):
+            with pytest.raises(keplersr.WorkerProcessError, match="cannot start worker processes on hosts 192.0.2.1"):
                 bad.fit(X, y)
             assert time.monotonic() - t0 < 45
             assert get_worker().alive()

@@ -150,3 +150,59 @@ def test_deterministic_says_it_ignores_the_timeout():
     with pytest.warns(UserWarning, match="ignores timeout_in_seconds"):
         with pytest.raises(AssertionError, match="Julia was touched"):   # validation passed, then Julia
             fit(deterministic=True, random_state=0, timeout_in_seconds=5)
+
+
+@pytest.mark.parametrize("entry, reason", [
+    ("-oProxyCommand=touch /tmp/x", "begins with '-'"),
+    ("host name", "whitespace"),
+    ("a;b", "contains ';'"),
+    ("", "non-empty"),
+    ("user@-x", "begins with '-'"),
+    ("-me@host", "user '-me' begins with '-'"),
+    ("a@b@c", "more than one '@'"),
+    ("tab\there", "whitespace"),
+    ("bell\x07", "control character"),
+    (":2", "host is empty"),
+    ("h:0", "integer >= 1"),
+    ("h:x", "integer >= 1"),
+])
+def test_malformed_hosts_are_refused_naming_the_entry(entry, reason):
+    # an entry beginning with '-' would reach ssh as an option: refused before any process starts
+    with pytest.raises(ValueError) as err:
+        fit(parallelism="multiprocessing", hosts=["node1", entry])
+    assert repr(entry) in str(err.value) and reason in str(err.value)
+
+
+def test_good_hosts_are_accepted():
+    from keplersr.options.engine_message import _hosts
+    good = ["node1", "node2:4", "me@node-3.cluster.org:2", "10.0.0.5", "gpu_7", " padded "]
+    assert _hosts(good) == ["node1", "node2:4", "me@node-3.cluster.org:2", "10.0.0.5", "gpu_7", "padded"]
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("-oProxyCommand=touch /tmp/x", "begins with '-'"),
+    ("2*-x", "begins with '-'"),
+    ("x*node3", "count before '*'"),
+    ("2*", "no host"),
+    ("me@a;b:22", "contains ';'"),
+    ("node3:70000", "from 1 to 65535"),
+    ("node3 10.0.0.1 extra", "bind address"),
+    ("node3 -x", "bind address '-x' begins with '-'"),
+])
+def test_a_machine_file_is_checked_line_by_line(tmp_path, line, reason):
+    machines = tmp_path / "machines"
+    machines.write_text(f"# the cluster\n2*node1\nme@node2:2222  # ssh port\n\n{line}\n")
+    with pytest.raises(ValueError) as err:
+        fit(parallelism="multiprocessing", hosts=str(machines))
+    message = str(err.value)
+    assert str(machines) in message and "line 5" in message and repr(line) in message and reason in message
+
+
+def test_a_good_machine_file_is_accepted(tmp_path):
+    from keplersr.options.engine_message import _hosts
+    machines = tmp_path / "machines"
+    machines.write_text("# the cluster\n2*node1\nme@node2:2222  # ssh port\n 3 * node-3 10.0.0.7\n")
+    assert _hosts(str(machines)) == [str(machines)]
+    (tmp_path / "empty").write_text("# nothing\n\n")
+    with pytest.raises(ValueError, match="names no host"):
+        _hosts(str(tmp_path / "empty"))

@@ -42,6 +42,7 @@ const DECLARED_DEFAULTS = (
     batch_size = 1000,
     parallelism = :multithreading,
     cluster_manager = :none,
+    heap_size_hint_in_bytes = 0,
     checkpoint_interval = 60.0,
     progress_interval = 0.5,
     loss = :L2,

@@ -154,6 +154,7 @@ Base.@kwdef struct Layout
     procs::Int = DECLARED_DEFAULTS.procs  # local worker processes (0: one per thread of this process)
     hosts::Vector{String} = copy(DECLARED_DEFAULTS.hosts)  # "host" or "host:n" (multiprocessing over SSH)
     cluster_manager::Symbol = DECLARED_DEFAULTS.cluster_manager  # :none or :slurm
+    heap_size_hint_in_bytes::Int = DECLARED_DEFAULTS.heap_size_hint_in_bytes  # per worker process (0: none)
 end
 
 """

@@ -87,8 +87,9 @@ end
 """
     snapshot_from_dict(d, opts, nfeatures) -> SearchSnapshot
 
-Check a checkpoint's format, operator set and feature count against this
-fit (a `CheckpointError` names the first difference) and rebuild the snapshot.
+Check a checkpoint's format, operator set, feature count and populations
+(number and size) against this fit (a `CheckpointError` names the first
+difference) and rebuild the snapshot.
 """
 function snapshot_from_dict(d, opts::Options, nfeatures::Int)::SearchSnapshot
     d isa AbstractDict || throw(CheckpointError("not a JSON object"))
@@ -98,7 +99,8 @@ function snapshot_from_dict(d, opts::Options, nfeatures::Int)::SearchSnapshot
     for (key, names) in (("binary_operators", opts.ops.binnames), ("unary_operators", opts.ops.unanames))
         saved = _field(d, key, Vector{Any}, "checkpoint")
         saved == names || throw(CheckpointError(
-            "made with $(key) $(saved); this fit has $(names): use the same operators to continue it"))
+            "made with $(key) [$(join(repr.(saved), ", "))]; this fit has [$(join(repr.(names), ", "))]: " *
+            "use the same operators to continue it"))
     end
     nf = _field(d, "nfeatures", Int, "checkpoint")
     nf == nfeatures || throw(CheckpointError(
@@ -115,9 +117,17 @@ function snapshot_from_dict(d, opts::Options, nfeatures::Int)::SearchSnapshot
                                       _field(isl, "evals", Int, w)))
     end
     freq = Float64[x for x in _field(d, "freq", Vector{Any}, "checkpoint") if x isa Real]
-    return SearchSnapshot(_field(d, "iteration", Int, "checkpoint"), _field(d, "master_seed", UInt, "checkpoint"),
-                          islands, hof, freq, _field(d, "other_evals", Int, "checkpoint"),
-                          _field(d, "elapsed", Float64, "checkpoint"))
+    s = SearchSnapshot(_field(d, "iteration", Int, "checkpoint"), _field(d, "master_seed", UInt, "checkpoint"),
+                       islands, hof, freq, _field(d, "other_evals", Int, "checkpoint"),
+                       _field(d, "elapsed", Float64, "checkpoint"))
+    # another number or size of populations: a checkpoint that does not fit this fit, like other operators
+    try
+        check_resumable(s, opts)
+    catch err
+        err isa ArgumentError || rethrow()
+        throw(CheckpointError(err.msg))
+    end
+    return s
 end
 
 """Read the checkpoint at `path` for a fit with `opts` on `nfeatures` features (see `snapshot_from_dict`)."""

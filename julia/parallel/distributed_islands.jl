@@ -1,76 +1,47 @@
 # `DistributedIslands`: the islands of a search spread over worker processes
-# (Julia's Distributed). Each worker process holds a `LocalIslands` with its
-# share of the islands (round-robin) and evolves them on its own threads; the
-# coordinator (this process) sends the hall-of-fame losses, complexity
-# frequencies and migrants every iteration and gets the islands' reports back.
+# (Julia's Distributed), balanced as they run. The coordinator (this process)
+# keeps every island's last state (`IslandSnapshot`, with the migrants
+# planned for it) and hands out island iterations one at a time: a process
+# that is free takes the next island it holds, else an island no process
+# holds, else one still waiting on the busiest other process (work
+# stealing; the island moves with its snapshot). Each process evolves as
+# many islands at once as it has threads (julia/parallel/island_host.jl).
 #
-# A worker process that dies mid-search is dropped: its islands are re-seeded
-# from the hall of fame on the remaining processes, and the progress line
-# says so (`layout_status`). When none remains the search ends with the
-# front found so far (`AllWorkersLost`, stop reason "workers_lost").
-
-# ------------------------------------------------------------ worker side
-
-"""The islands each worker process holds, by run key."""
-const REMOTE_ISLANDS = Dict{String,LocalIslands}()
-
-function remote_islands(key::String)::LocalIslands
-    r = get(REMOTE_ISLANDS, key, nothing)
-    r === nothing && error("no islands for search $(key) on worker process $(Distributed.myid())")
-    return r
-end
-
-"""
-Worker side: build the options from their plain-data spec, then start (or restore) the
-islands `ids`; they stop mid-iteration `seconds_left` seconds from now (Inf: never).
-"""
-function remote_start(key::String, spec::OptionsSpec, data::Dataset, ids::Vector{Int}, seeds::Vector{UInt},
-                      popseeds::Vector{Vector{Node}}, hof_loss::Vector{Float64},
-                      snaps::Union{Nothing,Vector{IslandSnapshot}}, seconds_left::Float64)
-    opts = Options(spec)
-    # the deadline on this host's clock (hosts' clocks may differ from the coordinator's)
-    r = set_deadline!(LocalIslands(threaded=Threads.nthreads() > 1), time() + seconds_left)
-    REMOTE_ISLANDS[key] = r
-    return start_islands!(r, data, opts, ids, seeds, popseeds, hof_loss, snaps)
-end
-
-"""Worker side: start more islands (re-seeded ones of a lost process) beside those held."""
-function remote_add(key::String, ids::Vector{Int}, seeds::Vector{UInt}, popseeds::Vector{Vector{Node}},
-                    hof_loss::Vector{Float64})
-    r = remote_islands(key)
-    extra = set_deadline!(LocalIslands(threaded=r.threaded), r.stop.deadline)
-    reports = start_islands!(extra, r.data::Dataset, r.opts::Options, ids, seeds, popseeds, hof_loss)
-    append!(r.ids, extra.ids); append!(r.seeds, extra.seeds); append!(r.states, extra.states)
-    return reports
-end
-
-remote_iterate(key::String, iteration::Int, hof_loss::Vector{Float64}, freq::Vector{Float64}) =
-    iterate_islands!(remote_islands(key), iteration, hof_loss, freq)
-remote_migrate(key::String, plan::Vector{Vector{Pair{Int,PopMember}}}) =
-    (migrate_islands!(remote_islands(key), plan); nothing)
-remote_snapshots(key::String) = island_snapshots(remote_islands(key))
-remote_stop(key::String) = (haskey(REMOTE_ISLANDS, key) && request_stop!(REMOTE_ISLANDS[key]); nothing)
-remote_close(key::String) = (delete!(REMOTE_ISLANDS, key); nothing)
-
-# ------------------------------------------------------------ coordinator side
+# An island's iteration depends only on its state, its seed and the
+# iteration number, and what the coordinator sends (julia/search/islands.jl),
+# so where it runs changes nothing: with a seed, the front is the same on
+# any layout and however the islands moved.
+#
+# A worker process that dies mid-search is dropped: its islands continue
+# from their last state on the other processes (the iteration that was lost
+# is run again, with the same result), and the progress line says so
+# (`layout_status`). When none remains the search ends with the front found
+# so far (`islands_lost`, stop reason "workers_lost").
 
 """
     DistributedIslands(pids, spec; owns = true, requested = length(pids))
 
 Islands on the worker processes `pids`, whose options are rebuilt from the
 `OptionsSpec` `spec` (so user operators and losses are compiled there too).
-`owns`: remove the processes when the search ends. `requested`: how many
-processes were asked for (the status line tells when fewer started).
+`owns`: remove the processes when the search ends (false for a kept pool,
+julia/parallel/process_pool.jl). `requested`: how many processes were asked
+for (the status line tells when fewer started).
 """
 mutable struct DistributedIslands <: IslandRunner
     pids::Vector{Int}                      # live worker processes
-    held::Dict{Int,Vector{Int}}            # pid => its islands, in the order it holds them
+    origin::Dict{Int,Tuple{String,Union{Nothing,Base.Process}}}  # pid => its host and local process
+    slots::Dict{Int,Int}                   # pid => islands it evolves at once (its threads)
+    holder::Vector{Int}                    # island => the process holding its state (0: none)
+    snaps::Vector{IslandSnapshot}          # island => its last state, planned migrants included
+    moves::Vector{Vector{Pair{Int,PopMember}}}  # island => migrants its holder has not been sent yet
+    stale::Dict{Int,Vector{Int}}           # pid => islands it may forget (moved elsewhere)
+    counts::Vector{Tuple{UInt64,Int}}      # island => evaluator time and node-rows, as last reported
+    offsets::Vector{Tuple{UInt64,Int}}     # island => the same before its last move (a moved state restarts at 0)
     key::String
     spec::OptionsSpec
-    seeds::Vector{UInt}
     deadline::Float64
     stopped::Bool
-    lost::Vector{Int}                      # islands of processes lost this iteration
+    lost::Union{Nothing,String}            # set when no process is left to finish an iteration
     nprocs::Int                            # processes at the start
     status::String
     owns::Bool
@@ -80,13 +51,18 @@ function DistributedIslands(pids::Vector{Int}, spec::OptionsSpec; owns::Bool=tru
     status = length(pids) < requested ?
         "$(requested - length(pids)) of $(requested) worker processes died while starting; " *
         "the islands run on the other $(length(pids))" : ""
-    return DistributedIslands(copy(pids), Dict{Int,Vector{Int}}(), string(rand(UInt64); base=16), spec,
-                              UInt[], Inf, false, Int[], requested, status, owns)
+    origin = Dict(pid => worker_origin(pid) for pid in pids)
+    return DistributedIslands(copy(pids), origin, Dict{Int,Int}(), Int[], IslandSnapshot[],
+                              Vector{Pair{Int,PopMember}}[], Dict{Int,Vector{Int}}(), Tuple{UInt64,Int}[], Tuple{UInt64,Int}[],
+                              string(rand(UInt64); base=16), spec, Inf, false, nothing, length(pids), status, owns)
 end
 
 set_deadline!(r::DistributedIslands, deadline::Float64) = (r.deadline = deadline; r)
 islands_stopped(r::DistributedIslands) = r.stopped
 layout_status(r::DistributedIslands) = r.status
+islands_lost(r::DistributedIslands) = r.lost
+island_snapshots(r::DistributedIslands) =
+    IslandSnapshot[IslandSnapshot(s.seed, copy(s.members), s.births, s.evals) for s in r.snaps]
 
 """Did `err` come from a worker process that is gone (rather than from an error in its code)?"""
 function process_lost(err)
@@ -102,136 +78,180 @@ function process_lost(err)
     return false
 end
 
-"""
-Call `f(pid)` on every live process concurrently, polling `should_stop`;
-returns pid => result for the processes that answered. Processes that are
-gone are dropped from `r.pids`, their islands added to `r.lost`; any other
-error is rethrown.
-"""
-function on_each_process(f::Function, r::DistributedIslands, should_stop::Function=() -> false)
-    tasks = [(pid, @async f(pid)) for pid in r.pids]
-    results = Dict{Int,Any}()
-    for (pid, t) in tasks
-        while !istaskdone(t)
-            if !r.stopped && should_stop()
-                r.stopped = true
-                for p in r.pids
-                    try
-                        Distributed.remote_do(remote_stop, p, r.key)
-                    catch
-                    end
-                end
-            end
-            sleep(0.005)
-        end
+"""Drop the lost process `pid`: the islands it held have no holder now (their snapshots stay)."""
+function drop_process!(r::DistributedIslands, pid::Int)
+    pid in r.pids || return r
+    filter!(!=(pid), r.pids)
+    delete!(r.stale, pid)
+    held = count(==(pid), r.holder)
+    replace!(r.holder, pid => 0)
+    r.status = "worker process $(pid) $(loss_description(get(r.origin, pid, ("?", nothing))...)) was lost; " *
+               "$(r.nprocs - length(r.pids)) of $(r.nprocs) gone; " *
+               (isempty(r.pids) ? "no process left" :
+                "its $(held) island$(held == 1 ? "" : "s") continue from their last iteration on the other " *
+                "$(length(r.pids))")
+    return r
+end
+
+"""Ask every live process to end its islands' iteration early (never throws)."""
+function stop_all!(r::DistributedIslands)
+    r.stopped = true
+    for p in r.pids
         try
-            results[pid] = fetch(t)
+            Distributed.remote_do(host_stop, p, r.key)
+        catch
+        end
+    end
+    return r
+end
+
+"""
+    next_island!(r, pid, waiting) -> island or 0
+
+The island `pid` runs next, taken out of `waiting` (the islands of this round
+not handed out yet): one it holds, else one nobody holds, else the last one
+waiting on the process with the most islands waiting (it moves to `pid`).
+"""
+function next_island!(r::DistributedIslands, pid::Int, waiting::Vector{Int})::Int
+    isempty(waiting) && return 0
+    k = findfirst(i -> r.holder[i] == pid, waiting)
+    k === nothing && (k = findfirst(i -> r.holder[i] == 0, waiting))
+    if k === nothing
+        counts = Dict{Int,Int}()
+        for i in waiting
+            counts[r.holder[i]] = get(counts, r.holder[i], 0) + 1
+        end
+        busiest = first(sort!(collect(counts); by=c -> (-c[2], c[1])))[1]
+        k = findlast(i -> r.holder[i] == busiest, waiting)
+    end
+    return splice!(waiting, k)
+end
+
+"""
+    dispatch!(r, run, islands, should_stop) -> Dict{Int,IslandReport}
+
+Run `run(pid, island, snapshot_or_nothing)` (a remote call returning the
+island's report and new snapshot) for every island in `islands`: each live
+process takes islands as it frees a slot (`next_island!`); an island goes
+with its snapshot unless its process holds it. Polls `should_stop` (then
+asks the processes to stop). Islands of a lost process are handed out again
+from their snapshots; when no process is left, `r.lost` says so and the
+reports of the islands that finished are returned.
+"""
+function dispatch!(run::Function, r::DistributedIslands, islands::Vector{Int},
+                   should_stop::Function=() -> false)::Dict{Int,IslandReport}
+    waiting = copy(islands)
+    reports = Dict{Int,IslandReport}()
+    while length(reports) < length(islands) && !isempty(r.pids)
+        workers = [@async worker_loop(run, r, pid, waiting, reports) for pid in copy(r.pids)
+                   for _ in 1:get(r.slots, pid, 1)]
+        while !all(istaskdone, workers)
+            !r.stopped && should_stop() && stop_all!(r)
+            sleep(0.01)
+        end
+        foreach(fetch, workers)            # rethrows an error that is not a lost process
+        # islands that were running on a lost process: again, on the others
+        append!(waiting, [i for i in islands if !haskey(reports, i) && !(i in waiting)])
+    end
+    if length(reports) < length(islands)
+        r.lost = "all $(r.nprocs) worker processes were lost (the last: $(r.status)); " *
+                 "the front holds what was found before"
+    end
+    return reports
+end
+
+"""One slot of process `pid`: take islands until none is waiting (or `pid` is lost)."""
+function worker_loop(run::Function, r::DistributedIslands, pid::Int, waiting::Vector{Int},
+                     reports::Dict{Int,IslandReport})
+    while pid in r.pids
+        i = next_island!(r, pid, waiting)
+        i == 0 && return nothing
+        from = r.holder[i]
+        send = from == pid ? nothing : r.snaps[i]
+        if from != pid && from != 0
+            push!(get!(r.stale, from, Int[]), i)
+        end
+        r.holder[i] = pid
+        try
+            rep, snap = run(pid, i, send)
+            send === nothing || (r.offsets[i] = r.counts[i])
+            rep = with_offset(rep, r.offsets[i])
+            reports[i] = rep
+            r.counts[i] = (rep.eval_ns, rep.node_rows)
+            r.snaps[i] = snap
+        catch err
+            process_lost(err) || rethrow()
+            drop_process!(r, pid)
+            return nothing
+        end
+    end
+    return nothing
+end
+
+"""`rep` with the evaluator time and node-rows of the island before its last move added."""
+with_offset(rep::IslandReport, off::Tuple{UInt64,Int}) = off == (UInt64(0), 0) ? rep :
+    IslandReport(rep.island, rep.best, rep.freq, rep.pool, rep.evals, rep.eval_ns + off[1],
+                 rep.node_rows + off[2], rep.batched)
+
+"""The islands `pid` may forget, now handed to it (and no longer remembered)."""
+take_stale!(r::DistributedIslands, pid::Int)::Vector{Int} = (s = get(r.stale, pid, Int[]); delete!(r.stale, pid); s)
+
+function start_islands!(r::DistributedIslands, data::Dataset, opts::Options, seeds::Vector{UInt},
+                        popseeds::Vector{Vector{Node}}, hof_loss::Vector{Float64},
+                        snaps::Union{Nothing,Vector{IslandSnapshot}}=nothing)
+    n = length(seeds)
+    r.holder = zeros(Int, n)
+    r.snaps = snaps === nothing ? [IslandSnapshot(seeds[i], PopMember[], 0, 0) for i in 1:n] : copy(snaps)
+    r.moves = [Pair{Int,PopMember}[] for _ in 1:n]
+    r.counts = [(UInt64(0), 0) for _ in 1:n]
+    r.offsets = copy(r.counts)
+    # every process holds the data and options of this search
+    tasks = [(pid, @async Distributed.remotecall_fetch(host_open, pid, r.key, r.spec, data, r.deadline - time()))
+             for pid in r.pids]
+    for (pid, t) in tasks
+        try
+            r.slots[pid] = max(1, fetch(t))
         catch err
             process_lost(err) || rethrow()
             drop_process!(r, pid)
         end
     end
-    return results
-end
-
-function drop_process!(r::DistributedIslands, pid::Int)
-    filter!(!=(pid), r.pids)
-    append!(r.lost, get(r.held, pid, Int[]))
-    delete!(r.held, pid)
-    n = length(r.lost)
-    r.status = "worker process $(pid) lost ($(r.nprocs - length(r.pids)) of $(r.nprocs) gone); " *
-               (isempty(r.pids) ? "no process left" :
-                "its $(n) island$(n == 1 ? "" : "s") re-seeded from the hall of fame on the other $(length(r.pids))")
-    return r
-end
-
-function start_islands!(r::DistributedIslands, data::Dataset, opts::Options, seeds::Vector{UInt},
-                        popseeds::Vector{Vector{Node}}, hof_loss::Vector{Float64},
-                        snaps::Union{Nothing,Vector{IslandSnapshot}}=nothing)
-    r.seeds = copy(seeds)
     isempty(r.pids) && throw(AllWorkersLost("no worker process to run the islands on"))
-    for (k, pid) in enumerate(r.pids)
-        r.held[pid] = collect(k:length(r.pids):length(seeds))
+    fresh = snaps === nothing
+    reports = dispatch!(r, collect(1:n)) do pid, i, _
+        Distributed.remotecall_fetch(host_start, pid, r.key, i, seeds[i], fresh ? popseeds[i] : Node[],
+                                     hof_loss, fresh ? nothing : r.snaps[i])
     end
-    results = on_each_process(r) do pid
-        ids = r.held[pid]
-        Distributed.remotecall_fetch(remote_start, pid, r.key, r.spec, data, ids, seeds[ids], popseeds[ids],
-                                     hof_loss, snaps === nothing ? nothing : snaps[ids], r.deadline - time())
-    end
-    reports = IslandReport[rep for res in values(results) for rep in res]
-    # islands of processes lost while starting: start them (same seeds) on the others
-    while !isempty(r.lost)
-        isempty(r.pids) && throw(AllWorkersLost("every worker process was lost while the islands started"))
-        append!(reports, add_islands!(r, copy(r.lost), seeds[r.lost], popseeds[r.lost], hof_loss))
-    end
-    return sort!(reports; by=x -> x.island)
-end
-
-"""Start islands `ids` round-robin on the live processes; returns their reports."""
-function add_islands!(r::DistributedIslands, ids::Vector{Int}, seeds::Vector{UInt},
-                      popseeds::Vector{Vector{Node}}, hof_loss::Vector{Float64})
-    empty!(r.lost)
-    share = Dict(pid => Int[] for pid in r.pids)
-    for (j, i) in enumerate(ids)
-        push!(share[r.pids[mod1(j, length(r.pids))]], j)
-    end
-    results = on_each_process(r) do pid
-        js = share[pid]
-        isempty(js) && return IslandReport[]
-        reps = Distributed.remotecall_fetch(remote_add, pid, r.key, ids[js], seeds[js], popseeds[js], hof_loss)
-        append!(r.held[pid], ids[js])
-        return reps
-    end
-    return IslandReport[rep for res in values(results) for rep in res]
+    r.lost === nothing || throw(AllWorkersLost("every worker process was lost while the islands started"))
+    return IslandReport[reports[i] for i in 1:n]
 end
 
 function iterate_islands!(r::DistributedIslands, iteration::Int, hof_loss::Vector{Float64},
                           freq::Vector{Float64}, should_stop::Function=() -> false)
-    results = on_each_process(r, should_stop) do pid
-        Distributed.remotecall_fetch(remote_iterate, pid, r.key, iteration, hof_loss, freq)
+    reports = dispatch!(r, collect(eachindex(r.snaps)), should_stop) do pid, i, snap
+        moves = snap === nothing ? r.moves[i] : Pair{Int,PopMember}[]    # a snapshot has them already
+        rep = Distributed.remotecall_fetch(host_iterate, pid, r.key, i, iteration, hof_loss, freq, moves, snap,
+                                           take_stale!(r, pid))
+        r.moves[i] = Pair{Int,PopMember}[]
+        rep
     end
-    return IslandReport[rep for res in values(results) for rep in res]
+    return IslandReport[reports[i] for i in sort!(collect(keys(reports)))]
 end
 
-function reseed_lost_islands!(r::DistributedIslands, iteration::Int, front::Vector{PopMember},
-                              hof_loss::Vector{Float64})
-    reports = IslandReport[]
-    while !isempty(r.lost)
-        isempty(r.pids) && throw(AllWorkersLost(
-            "all $(r.nprocs) worker processes were lost; the front holds what was found before"))
-        ids = sort(r.lost)
-        seeds = UInt[replacement_seed(r.seeds[i], iteration) for i in ids]
-        r.seeds[ids] .= seeds
-        trees = Node[m.tree for m in front]
-        append!(reports, add_islands!(r, ids, seeds, [copy(trees) for _ in ids], hof_loss))
-    end
-    return reports
-end
-
+"""The plan goes into the islands' snapshots now and to their processes with their next iteration."""
 function migrate_islands!(r::DistributedIslands, plan::Vector{Vector{Pair{Int,PopMember}}})
-    on_each_process(r) do pid
-        Distributed.remotecall_fetch(remote_migrate, pid, r.key, plan[r.held[pid]])
+    for (i, moves) in enumerate(plan)
+        isempty(moves) && continue
+        apply_migrants!(r.snaps[i].members, moves)
+        append!(r.moves[i], moves)
     end
     return r
-end
-
-function island_snapshots(r::DistributedIslands)
-    results = on_each_process(r) do pid
-        Distributed.remotecall_fetch(remote_snapshots, pid, r.key)
-    end
-    byisland = Dict{Int,IslandSnapshot}()
-    for (pid, snaps) in results
-        for (i, s) in zip(r.held[pid], snaps)
-            byisland[i] = s
-        end
-    end
-    return IslandSnapshot[byisland[i] for i in sort(collect(keys(byisland)))]
 end
 
 function close_islands!(r::DistributedIslands)
     for pid in r.pids
         try
-            Distributed.remotecall_fetch(remote_close, pid, r.key)
+            Distributed.remotecall_fetch(host_close, pid, r.key)
         catch
         end
     end

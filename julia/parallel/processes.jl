@@ -21,10 +21,17 @@ julia_executable()::String = get(ENV, "KEPLERSR_JULIA_EXE", joinpath(Sys.BINDIR,
 """The folder of the engine's sources (`KEPLERSR_ENGINE_DIR`, set by Python, else where they were loaded from)."""
 engine_dir()::String = get(ENV, "KEPLERSR_ENGINE_DIR", dirname(@__DIR__))
 
-"""Command-line flags of a worker process: this system image, the engine's project, `threads` threads."""
-function worker_exeflags(threads::Int)::Cmd
+"""
+Command-line flags of a worker process: this system image, the engine's
+project, `threads` threads and, on a Julia that has the flag (1.9 and
+later), `--heap-size-hint` (`heap` bytes; 0: Julia's default; on older
+Julias the island host collects garbage itself, julia/parallel/island_host.jl).
+"""
+function worker_exeflags(threads::Int, heap::Int=0)::Cmd
     image = unsafe_string(Base.JLOptions().image_file)
-    return `-J $(image) --project=$(engine_dir()) -t $(threads) --startup-file=no --history-file=no`
+    flags = `-J $(image) --project=$(engine_dir()) -t $(threads) --startup-file=no --history-file=no`
+    heap > 0 && VERSION >= v"1.9" && (flags = `$(flags) --heap-size-hint=$(heap)`)
+    return flags
 end
 
 """
@@ -32,24 +39,34 @@ end
 
 `hosts`: entries `"host"` or `"host:n"` (n worker processes, default 1;
 `user@host` allowed), or a single entry naming an existing file: a Julia
-machine file (`[n*][user@]host[:port]` per line, `#` comments).
+machine file (`[n*][user@]host[:port]` per line, `#` comments). Host and
+user names must pass `host_problem` (julia/parallel/host_names.jl): a host
+beginning with '-' would reach `ssh` as an option. Anything else is an
+`ArgumentError` naming the entry (and the file's line).
 """
 function parse_hosts(hosts::Vector{String})::Vector{Tuple{String,Int}}
     isempty(hosts) && throw(ArgumentError("hosts is empty"))
     if length(hosts) == 1 && isfile(hosts[1])
         out = Tuple{String,Int}[]
-        for raw in eachline(hosts[1])
+        for (k, raw) in enumerate(eachline(hosts[1]))
             line = strip(split(raw, '#')[1])
             isempty(line) && continue
+            where_ = "machine file $(hosts[1]), line $(k): $(repr(String(strip(raw))))"
             n = 1
             if occursin('*', line)
                 a, b = split(line, '*'; limit=2)
                 n = tryparse(Int, strip(a))
                 (n === nothing || n < 1) && throw(ArgumentError(
-                    "machine file $(hosts[1]): bad count in $(repr(String(raw)))"))
+                    "$(where_): the count before '*' must be an integer >= 1"))
                 line = strip(b)
             end
-            push!(out, (String(split(line)[1]), n))
+            # the host, then optionally the address workers bind to (not used)
+            words = split(line)
+            p = isempty(words) ? "no host" : length(words) > 2 ? "more than a host and a bind address" :
+                machine_word_problem(words[1])
+            p === nothing && length(words) == 2 && (p = machine_word_problem(words[2]; bind=true))
+            p === nothing || throw(ArgumentError("$(where_): $(p) (expected \"[n*][user@]host[:port]\")"))
+            push!(out, (String(words[1]), n))
         end
         isempty(out) && throw(ArgumentError("machine file $(hosts[1]) names no host"))
         return out
@@ -59,6 +76,8 @@ function parse_hosts(hosts::Vector{String})::Vector{Tuple{String,Int}}
         parts = split(h, ':')
         (length(parts) <= 2 && !isempty(parts[1])) ||
             throw(ArgumentError("hosts entry $(repr(h)): expected \"host\" or \"host:n\" (or a machine file path)"))
+        p = host_problem(parts[1])
+        p === nothing || throw(ArgumentError("hosts entry $(repr(h)): $(p)"))
         n = length(parts) == 2 ? tryparse(Int, parts[2]) : 1
         (n === nothing || n < 1) &&
             throw(ArgumentError("hosts entry $(repr(h)): the process count after ':' must be an integer >= 1"))
@@ -99,7 +118,7 @@ function load_engine_on(pids::Vector{Int})
             filter!(!=(p), pids)
         end
     end
-    isempty(pids) && error("every worker process died while the engine was loading")
+    isempty(pids) && throw(WorkerStartError("every worker process died while the engine was loading"))
     return pids
 end
 
@@ -164,26 +183,26 @@ function launch_workers(layout::Layout, threads::Int)::Vector{Int}
     pids = if layout.cluster_manager === :slurm
         t = parse(Int, get(ENV, "SLURM_CPUS_PER_TASK", "1"))
         try
-            Distributed.addprocs(SlurmManager(n; exename=julia_executable(), exeflags=worker_exeflags(t)))
+            Distributed.addprocs(SlurmManager(n; exename=julia_executable(), exeflags=worker_exeflags(t, layout.heap_size_hint_in_bytes)))
         catch err
-            throw(ErrorException("cannot start worker processes with srun: " * launch_error_message(err)))
+            throw(WorkerStartError("cannot start worker processes with srun: " * launch_error_message(err)))
         end
     elseif !isempty(layout.hosts)
         machines = parse_hosts(layout.hosts)
         flags = `-o BatchMode=yes -o ConnectTimeout=$(SSH_CONNECT_TIMEOUT) $(ssh_flags())`
         try
-            Distributed.addprocs(machines; exename=julia_executable(), exeflags=worker_exeflags(1),
+            Distributed.addprocs(machines; exename=julia_executable(), exeflags=worker_exeflags(1, layout.heap_size_hint_in_bytes),
                                  dir=engine_dir(), sshflags=flags, tunnel=false,
                                  max_parallel=length(machines))
         catch err
-            throw(ErrorException("cannot start worker processes on hosts " *
+            throw(WorkerStartError("cannot start worker processes on hosts " *
                 join(("$(h):$(n)" for (h, n) in machines), ", ") * " over SSH (ssh -o BatchMode=yes, " *
                 "connect timeout $(SSH_CONNECT_TIMEOUT) s): " * launch_error_message(err) *
                 ". Check that each host is reachable with `ssh` without a password and has Julia and " *
                 "KeplerSR at the same paths as this machine."))
         end
     else
-        Distributed.addprocs(n; exename=julia_executable(), exeflags=worker_exeflags(max(1, threads ÷ n)),
+        Distributed.addprocs(n; exename=julia_executable(), exeflags=worker_exeflags(max(1, threads ÷ n), layout.heap_size_hint_in_bytes),
                              dir=engine_dir())
     end
     return pids
@@ -199,4 +218,42 @@ function stop_worker_processes(pids::Vector{Int})
         println(stderr, "keplersr: removing worker processes: ", sprint(showerror, err))
     end
     return nothing
+end
+
+"""
+    worker_origin(pid) -> (host, process)
+
+Where worker process `pid` runs: its host name (this machine's for a local
+process) and, for a local process, its `Base.Process` (else `nothing`).
+Taken while it is alive, for the note when it is lost (`loss_description`).
+"""
+function worker_origin(pid::Int)::Tuple{String,Union{Nothing,Base.Process}}
+    try
+        config = Distributed.worker_from_id(pid).config
+        proc = config.process
+        host = config.host === nothing ? gethostname() : String(something(config.host))
+        return host, proc isa Base.Process ? proc : nothing
+    catch
+        return "?", nothing
+    end
+end
+
+"""
+How a lost worker process ended, in words: "on host h", and for a local
+process its exit code or signal (waited for up to `wait` seconds). A
+SIGKILL is what the kernel's out-of-memory killer (and a batch system's
+memory limit) sends, so the note says so and names `heap_size_hint_in_bytes`.
+"""
+function loss_description(host::String, proc::Union{Nothing,Base.Process}; wait::Float64=2.0)::String
+    where_ = "on host $(host)"
+    proc === nothing && return where_
+    t0 = time()
+    while process_running(proc) && time() - t0 < wait
+        sleep(0.05)
+    end
+    process_running(proc) && return where_
+    proc.termsignal == 9 && return where_ * " (killed by SIGKILL: what the out-of-memory killer or a " *
+        "memory limit does; heap_size_hint_in_bytes makes worker processes collect garbage sooner)"
+    proc.termsignal > 0 && return where_ * " (killed by signal $(proc.termsignal))"
+    return where_ * " (exit code $(proc.exitcode))"
 end

@@ -23,7 +23,7 @@ struct IslandReport
     batched::Bool
 end
 
-"""The state of one island between iterations: enough to rebuild it (checkpoints, re-seeding)."""
+"""The state of one island between iterations: enough to rebuild it (checkpoints, moving it to another process)."""
 struct IslandSnapshot
     seed::UInt
     members::Vector{PopMember}
@@ -38,7 +38,7 @@ Where the islands evolve. A runner implements
     iterate_islands!(r, iteration, hof_loss, freq, should_stop) -> Vector{IslandReport}
     migrate_islands!(r, plan)            # plan[i]: slot => migrant, for island i
     island_snapshots(r) -> Vector{IslandSnapshot}
-    reseed_lost_islands!(r, iteration, front, hof_loss) -> Vector{IslandReport}
+    islands_lost(r) -> Union{Nothing,String}   # why the iteration could not complete (all processes lost)
     layout_status(r) -> String           # "" or a note for the progress line
     close_islands!(r)
 
@@ -49,9 +49,6 @@ abstract type IslandRunner end
 """Re-seed `rng` for `iteration` of the island with seed `seed` (same stream on any layout)."""
 reseed!(rng::MersenneTwister, seed::UInt, iteration::Int) =
     Random.seed!(rng, UInt32[seed % UInt32, (seed >> 32) % UInt32, UInt32(iteration), 0x00006b53])
-
-"""The seed of a re-seeded (lost) island: a function of its old seed and the iteration."""
-replacement_seed(seed::UInt, iteration::Int)::UInt = hash((seed, iteration, :replacement))
 
 """The `topn` members of a population by score (the migrant pool it offers)."""
 function migrant_pool(ps::PopulationState, opts::Options)::Vector{PopMember}
@@ -139,16 +136,29 @@ start_islands!(r::LocalIslands, data::Dataset, opts::Options, seeds::Vector{UInt
                snapshots::Union{Nothing,Vector{IslandSnapshot}}=nothing) =
     start_islands!(r, data, opts, collect(1:length(seeds)), seeds, popseeds, hof_loss, snapshots)
 
+"""
+    iterate_island!(ps, island, seed, iteration, data, opts, hof_loss, freq, stop) -> IslandReport
+
+One iteration of the island `island` (number `island`, seed `seed`) whose
+state is `ps`: its RNG re-seeded for `iteration`, its per-iteration records
+cleared, the hall-of-fame losses taken, then `evolve!`. The same call on any
+layout, so an island's iteration does not depend on where it runs.
+"""
+function iterate_island!(ps::PopulationState, island::Int, seed::UInt, iteration::Int, data::Dataset,
+                         opts::Options, hof_loss::Vector{Float64}, freq::Vector{Float64},
+                         stop::StopSignal)::IslandReport
+    reseed!(ps.rng, seed, iteration)
+    fill!(ps.best, nothing)
+    fill!(ps.freq, 0.0)
+    snapshot_hof!(ps, hof_loss)
+    evolve!(ps, data, opts, freq, stop)
+    return island_report(island, ps, opts)
+end
+
 function iterate_islands!(r::LocalIslands, iteration::Int, hof_loss::Vector{Float64},
                           freq::Vector{Float64}, should_stop::Function=() -> false)
     data = r.data::Dataset; opts = r.opts::Options
-    for (k, ps) in enumerate(r.states)
-        reseed!(ps.rng, r.seeds[k], iteration)
-        fill!(ps.best, nothing)
-        fill!(ps.freq, 0.0)
-        snapshot_hof!(ps, hof_loss)
-    end
-    step(k) = (evolve!(r.states[k], data, opts, freq, r.stop); island_report(r.ids[k], r.states[k], opts))
+    step(k) = iterate_island!(r.states[k], r.ids[k], r.seeds[k], iteration, data, opts, hof_loss, freq, r.stop)
     return run_each(step, length(r.states), r.threaded, should_stop, r)
 end
 
@@ -160,9 +170,11 @@ function migrate_islands!(r::LocalIslands, plan::Vector{Vector{Pair{Int,PopMembe
     return r
 end
 
-island_snapshots(r::LocalIslands) =
-    [IslandSnapshot(r.seeds[k], copy(ps.pop.members), ps.births, ps.evals) for (k, ps) in enumerate(r.states)]
+"""The snapshot of one island's state (its members copied)."""
+island_snapshot(ps::PopulationState, seed::UInt) = IslandSnapshot(seed, copy(ps.pop.members), ps.births, ps.evals)
 
-reseed_lost_islands!(r::LocalIslands, args...) = IslandReport[]
+island_snapshots(r::LocalIslands) = [island_snapshot(ps, r.seeds[k]) for (k, ps) in enumerate(r.states)]
+
+islands_lost(r::LocalIslands) = nothing
 layout_status(r::LocalIslands) = ""
 close_islands!(r::LocalIslands) = (r.states = PopulationState[]; r)

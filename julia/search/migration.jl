@@ -41,13 +41,17 @@ function migration_plan(pools::Vector{Vector{PopMember}}, popsize::Int, hof::Hal
     return plan
 end
 
-"""Put the migrants of `moves` (slot => member) into `ps`; a migrant takes its slot's age."""
-function apply_migrants!(ps::PopulationState, moves::Vector{Pair{Int,PopMember}})
+"""
+Put the migrants of `moves` (slot => member) into `members` (a population's,
+or a snapshot's: the same result); a migrant takes its slot's age.
+"""
+function apply_migrants!(members::Vector{PopMember}, moves::Vector{Pair{Int,PopMember}})
     for (slot, src) in moves
-        slot <= length(ps.pop.members) || continue
+        slot <= length(members) || continue
         m = copy_member(src)
-        m.birth = ps.pop.members[slot].birth
-        ps.pop.members[slot] = m
+        m.birth = members[slot].birth
+        members[slot] = m
     end
-    return ps
+    return members
 end
+apply_migrants!(ps::PopulationState, moves::Vector{Pair{Int,PopMember}}) = (apply_migrants!(ps.pop.members, moves); ps)

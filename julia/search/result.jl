@@ -8,7 +8,7 @@ the first) of `niterations`, candidate evaluations so far (`evals`) and
 their rate, seconds since the start (`elapsed`), the lowest loss in the hall
 of fame (`best_loss`, Inf when empty), the current Pareto front (without
 standard errors) and a note on the layout (`status`: "" or e.g. a worker
-process lost and its islands re-seeded).
+process lost and its islands continued on the others).
 """
 struct SearchProgress
     iteration::Int

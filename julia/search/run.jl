@@ -176,16 +176,10 @@ function iterate!(state::SearchState, data::Dataset, opts::Options, islands::Isl
     iter = state.iteration
     hof_losses!(state.hof_loss, hof)
     reports = iterate_islands!(islands, iter, state.hof_loss, state.freq, should_stop)
-    lost = false
-    try
-        append!(reports, reseed_lost_islands!(islands, iter,
-                                              filter(m -> m.complexity <= maxsize, pareto_front(hof)),
-                                              state.hof_loss))
-    catch err
-        err isa AllWorkersLost || rethrow()
+    lost = islands_lost(islands)
+    if lost !== nothing
         state.stop_reason = "workers_lost"
-        state.status = err.msg
-        lost = true
+        state.status = lost
     end
     sort!(reports; by=r -> r.island)
     # barrier: merge in a fixed order (deterministic)
@@ -195,7 +189,7 @@ function iterate!(state::SearchState, data::Dataset, opts::Options, islands::Isl
             m === nothing || offer!(hof, m)
         end
     end
-    lost && return state
+    lost === nothing || return state
     total = zeros(maxsize)
     for r in reports
         total .+= r.freq
@@ -290,7 +284,7 @@ function report_progress!(state::SearchState, data::Dataset, opts::Options, isla
     return state
 end
 
-"""A checkpoint, only of a complete state (an island of a lost process may be missing until re-seeded)."""
+"""A checkpoint, only of a complete state (every island present)."""
 function checkpoint!(state::SearchState, opts::Options, islands::IslandRunner, on_checkpoint::Function)
     s = search_snapshot(state, islands)
     length(s.islands) == opts.evolution.populations && on_checkpoint(s)

@@ -20,7 +20,9 @@ without the image.
 Failure handling:
 
 * a Julia exception inside a fit raises ``JuliaError`` (the worker stays
-  usable);
+  usable), or the subclass of the engine errors a user can act on
+  (``JuliaArgumentError``, ``CheckpointError``, ``WorkerProcessError``;
+  ``keplersr.errors.JULIA_ERROR_TYPES``);
 * a worker that exits raises ``WorkerDiedError``; one that sends no frame
   for ``worker_timeout`` seconds raises ``WorkerHungError`` (it is killed);
   either way the next ``get_worker()`` starts a fresh process;
@@ -41,15 +43,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import (JuliaArgumentError, JuliaError, WorkerDiedError, WorkerError,
-                     WorkerHungError, WorkerProtocolError, SearchIncompleteError, julia_error)
+from .errors import (CheckpointError, JuliaArgumentError, JuliaError, WorkerDiedError, WorkerError,
+                     WorkerHungError, WorkerProcessError, WorkerProtocolError, SearchIncompleteError,
+                     julia_error)
 from .framing import MAGIC, PROTOCOL_VERSION, encode_frame, f64_array, read_frame
 from .julia_env import default_threads
 from .worker_process import WorkerProcess
 
 __all__ = [
     "FitResult", "JuliaWorker", "JuliaError", "JuliaArgumentError", "WorkerError",
-    "WorkerDiedError", "WorkerHungError", "WorkerProtocolError", "SearchIncompleteError", "get_worker",
+    "WorkerDiedError", "WorkerHungError", "WorkerProtocolError", "SearchIncompleteError", "CheckpointError",
+    "WorkerProcessError", "get_worker",
     "shutdown_worker", "PROTOCOL_VERSION", "MAGIC", "encode_frame", "read_frame",
     "default_threads",
 ]

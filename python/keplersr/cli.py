@@ -189,8 +189,13 @@ def cmd_fit(args):
         kwargs["guesses"] = list(args.guesses)
     model = _make_model(args)
     y = df[targets[0]] if len(targets) == 1 else df[targets]
+    from .errors import CheckpointError, WorkerProcessError
+
     try:
         model.fit(df[features], y, **kwargs)
+    except (CheckpointError, WorkerProcessError) as err:
+        # not a bad flag but the cluster (hosts, srun) or a checkpoint: the message says what to do
+        args.parser.exit(1, f"keplersr fit: error: {err}\n")
     except ValueError as err:
         message = str(err)
         if args.x_units is not None:     # X_units[j] -> the feature's name

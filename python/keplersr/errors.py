@@ -4,8 +4,13 @@ Layer 0 (a leaf): imports nothing from ``keplersr``. Raised by the framing
 (``keplersr.framing``: bad frames, a protocol-version mismatch) and by the
 bridge (``keplersr.bridge``), which re-exports them all.
 
-* ``JuliaError`` (and ``JuliaArgumentError``, also a ``ValueError``): a Julia
-  exception inside a request; the worker stays usable;
+* ``JuliaError``: a Julia exception inside a request; the worker stays
+  usable. Those a user can act on have their own subclasses, chosen by the
+  error frame's ``error_type`` (``JULIA_ERROR_TYPES``, the one table):
+  ``JuliaArgumentError`` (also a ``ValueError``: a bad option or data),
+  ``CheckpointError`` (a checkpoint that cannot be read or does not fit this
+  fit) and ``WorkerProcessError`` (the worker processes of a
+  multiprocessing search could not start);
 * ``WorkerError``: the worker process failed, with the end of its stderr:
   ``WorkerDiedError`` (it exited), ``WorkerHungError`` (it went silent and
   was killed), ``WorkerProtocolError`` (it sent something that is not the
@@ -18,7 +23,8 @@ from __future__ import annotations
 
 __all__ = [
     "JuliaError", "JuliaArgumentError", "WorkerError", "WorkerDiedError", "WorkerHungError",
-    "WorkerProtocolError", "SearchIncompleteError", "julia_error",
+    "WorkerProtocolError", "SearchIncompleteError", "CheckpointError", "WorkerProcessError",
+    "JULIA_ERROR_TYPES", "julia_error",
 ]
 
 
@@ -39,6 +45,27 @@ class JuliaError(RuntimeError):
 
 class JuliaArgumentError(JuliaError, ValueError):
     """A Julia ``ArgumentError`` (bad option or data); also a ``ValueError``."""
+
+
+class CheckpointError(JuliaError):
+    """A checkpoint to continue from (``warm_start``) cannot be read or does not fit this fit.
+
+    Not a KeplerSR checkpoint, another format version, invalid JSON, a file
+    that is gone, or a search made with other operators, features,
+    ``populations`` or ``population_size``: the message names the first
+    difference. Fit with the same settings, or with ``warm_start=False`` to
+    start a new search.
+    """
+
+
+class WorkerProcessError(JuliaError):
+    """The worker processes of a multiprocessing search could not start, or were all lost while starting.
+
+    Hosts that cannot be reached with password-less ``ssh`` (or lack Julia
+    and KeplerSR at the same paths), a failing ``srun``: the message names
+    the hosts or the command and the first error. The Julia worker stays
+    usable; nothing was searched.
+    """
 
 
 class WorkerError(RuntimeError):
@@ -67,8 +94,20 @@ class SearchIncompleteError(RuntimeError):
     """A multiprocessing search lost every worker process; the estimator keeps the front found before."""
 
 
+#: The engine's exception types (an error frame's ``error_type``) a user can act on -> their Python
+#: class; any other is a plain ``JuliaError``. ``AllWorkersLost`` reaches Python this way only when
+#: the islands could not start (a search that loses its processes later ends with
+#: ``stop_reason == "workers_lost"``: ``SearchIncompleteError``).
+JULIA_ERROR_TYPES: dict = {
+    "ArgumentError": JuliaArgumentError,       # Base: a bad option or data
+    "CheckpointError": CheckpointError,        # julia/io/checkpoint.jl
+    "WorkerStartError": WorkerProcessError,    # julia/parallel/worker_start_error.jl
+    "AllWorkersLost": WorkerProcessError,      # julia/search/run.jl
+}
+
+
 def julia_error(msg: dict) -> JuliaError:
-    """The exception for an ``error`` frame from the worker."""
-    cls = JuliaArgumentError if msg.get("error_type") == "ArgumentError" else JuliaError
+    """The exception for an ``error`` frame from the worker (its class from ``JULIA_ERROR_TYPES``)."""
+    cls = JULIA_ERROR_TYPES.get(str(msg.get("error_type", "")), JuliaError)
     return cls(str(msg.get("message", "")), str(msg.get("error_type", "")),
                str(msg.get("backtrace", "")))

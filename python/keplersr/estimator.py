@@ -168,7 +168,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 _mark_origin(res.records, seeds, guessed[k])
             except BaseException:
                 printer.close()
-                if self.run_dir_:
+                # a warm start refused before it searched anything (e.g. a CheckpointError) leaves the
+                # run directory it would continue as it was
+                if self.run_dir_ and not (resume is not None and not outputs and not history):
                     last = history[-1]["records"] if history else []
                     rundir.write_run(self.run_dir_, self._run_state("failed", outputs + [last or []]))
                 raise

@@ -87,6 +87,11 @@ end
     @test occursin("features", sprint(showerror, err))
     snap = K.read_checkpoint(path, opts, data.nfeatures)
     @test_throws ArgumentError K.run_search(data, island_opts(populations=4); resume=snap)
+    # read for a fit with other populations: a CheckpointError too, naming the option
+    for other in (island_opts(populations=4), island_opts(population_size=20))
+        err = try K.read_checkpoint(path, other, data.nfeatures) catch e e end
+        @test err isa K.CheckpointError && occursin("use the same `population", sprint(showerror, err))
+    end
     write(path, "{\"format\": \"keplersr-checkpoint\", \"version\": 99}")
     @test_throws K.CheckpointError K.read_checkpoint(path, opts, data.nfeatures)
     write(path, "not json")
@@ -102,6 +107,39 @@ end
     f = joinpath(mktempdir(), "machines")
     write(f, "# cluster\n2*node1\nme@node2:2222  # ssh port\n\n")
     @test K.parse_hosts([f]) == [("node1", 2), ("me@node2:2222", 1)]
+    @test K.parse_hosts(["node2:4", "me@node-3.cluster.org:2", "10.0.0.5", "gpu_7"]) ==
+          [("node2", 4), ("me@node-3.cluster.org", 2), ("10.0.0.5", 1), ("gpu_7", 1)]
+    # what ssh would read as an option, or a shell as more than a name: refused, naming the entry
+    for (entry, reason) in [("-oProxyCommand=touch /tmp/x", "begins with '-'"), ("host name", "whitespace"),
+                            ("a;b", "contains \";\""), ("", "expected"), ("user@-x", "begins with '-'"),
+                            ("-me@h", "user \"-me\" begins"), ("a@b@c", "more than one '@'"),
+                            ("bell\a", "control character"), (":2", "expected"), ("h:0", ">= 1")]
+        err = try K.parse_hosts(["node1", entry]) catch e e end
+        @test err isa ArgumentError
+        @test occursin(repr(entry), err.msg) && occursin(reason, err.msg)
+    end
+    for (line, reason) in [("-oProxyCommand=touch /tmp/x", "begins with '-'"), ("2*-x", "begins with '-'"),
+                           ("x*node3", "count before '*'"), ("2*", "no host"), ("me@a;b:22", "contains"),
+                           ("node3:70000", "from 1 to 65535"), ("node3 10.0.0.1 extra", "bind address"),
+                           ("node3 -x", "bind address \"-x\" begins")]
+        write(f, "# cluster\n2*node1\nme@node2:2222  # ssh port\n\n$(line)\n")
+        err = try K.parse_hosts([f]) catch e e end
+        @test err isa ArgumentError
+        @test occursin("$(f), line 5: $(repr(line))", err.msg) && occursin(reason, err.msg)
+    end
+    write(f, " 3 * node-3 10.0.0.7:9000\n")
+    @test K.parse_hosts([f]) == [("node-3", 3)]
+end
+
+@testset "hosts that cannot be reached: a WorkerStartError naming them" begin
+    before = K.Distributed.procs()
+    t0 = time()
+    err = try K.start_worker_processes(K.Layout(parallelism=:multiprocessing, hosts=["nonexistent.invalid:2"]))
+          catch e e end
+    @test err isa K.WorkerStartError
+    @test occursin("cannot start worker processes on hosts nonexistent.invalid:2", sprint(showerror, err))
+    @test time() - t0 < 45
+    @test K.Distributed.procs() == before
 end
 
 @testset "islands on worker processes launched by (fake) srun: the same front as serial" begin
@@ -120,6 +158,8 @@ end
         @test runner isa K.DistributedIslands && length(runner.pids) == 2
         r = K.run_search(data, dopts; islands=runner)
         @test front_of(r) == front_of(serial)
-        @test all(p -> !(p in K.Distributed.workers()), runner.pids)    # removed at the end
+        @test all(p -> p in K.Distributed.workers(), runner.pids)       # kept in the pool
+        K.release_process_pool!()
+        @test all(p -> !(p in K.Distributed.workers()), runner.pids)
     end
 end

@@ -26,6 +26,11 @@ from .pdfs import evaluate_pdfs
 
 FEATURES = ("x_f", "x_b", "Delta_eta", "Delta_phi", "m_jj", "m_Hjj", "pT_H")
 
+#: With ``momenta=True``: the parton four-momenta, columns ``<particle>_<E|px|py|pz>`` (GeV) of the
+#: beam partons ``pa`` (+z), ``pb`` (-z), the jets ``p1`` (the +z line), ``p2`` and the Higgs ``pH``.
+MOMENTA = ("pa", "pb", "p1", "p2", "pH")
+MOMENTUM_COMPONENTS = ("E", "px", "py", "pz")
+
 #: Extra columns (not regression inputs by default): signed jet pseudorapidities, so that
 #: other jet orderings (by pT) and signed rapidity differences can be built from the table.
 EXTRA_COLUMNS = ("eta_f", "eta_b")
@@ -40,7 +45,7 @@ UNITS = {
 
 def wbf_cp_score(n_events, level="parton", detector="A", theta=0.0, seed=None, pdfs=None,
                  return_metadata=False, w_max_quantile=0.9999, batch_size=200_000,
-                 n_pilot=100_000, process="WW", cuts=None):
+                 n_pilot=100_000, process="WW", cuts=None, momenta=False):
     """Generate the CP-odd WBF score dataset.
 
     Parameters
@@ -87,6 +92,8 @@ def wbf_cp_score(n_events, level="parton", detector="A", theta=0.0, seed=None, p
     n_events = check_positive_int(n_events, "n_events")
     batch_size = check_positive_int(batch_size, "batch_size")
     n_pilot = check_positive_int(n_pilot, "n_pilot")
+    if not isinstance(momenta, bool):
+        raise ValueError(f"momenta must be True or False, got {momenta!r}")
     chn.check_process(process)
     cuts = ps.make_cuts(cuts)
     if level not in ("parton", "detector"):
@@ -115,7 +122,7 @@ def wbf_cp_score(n_events, level="parton", detector="A", theta=0.0, seed=None, p
         u = rng.uniform(size=w.shape[0]) * w
         chan = np.minimum((np.cumsum(w_c, axis=1)[:, :-1] <= u[:, None]).sum(axis=1),
                           w_c.shape[1] - 1).astype(np.int8)
-        return _event_table(ev, chan, extras, w / w_max, level, preset, rng, process, cuts)
+        return _event_table(ev, chan, extras, w / w_max, level, preset, rng, process, cuts, momenta)
 
     df, w_max, n_overweight = unweighted_events(weighted_batch, make_chunk, n_events, n_pilot,
                                                 w_max_quantile, rng)
@@ -204,7 +211,7 @@ def _channel_weights(ev, pdfs, theta, process="WW"):
     return w, extras
 
 
-def _event_table(ev, chan, extras, weight, level, preset, rng, process="WW", cuts=None):
+def _event_table(ev, chan, extras, weight, level, preset, rng, process="WW", cuts=None, momenta=False):
     """Observables, scores and weights of accepted events (detector smearing + cuts if asked)."""
     rows = np.arange(chan.size)
     if "t" in extras:
@@ -229,6 +236,10 @@ def _event_table(ev, chan, extras, weight, level, preset, rng, process="WW", cut
     cols["q"] = q[keep]
     cols["channel"] = chan[keep]
     cols["weight"] = np.maximum(1.0, weight[keep])
+    if momenta:
+        for name in MOMENTA:
+            p = getattr(ev, name)[keep]
+            cols.update({f"{name}_{c}": p[:, i] for i, c in enumerate(MOMENTUM_COMPONENTS)})
     return pd.DataFrame(cols)
 
 

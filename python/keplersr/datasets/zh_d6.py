@@ -59,6 +59,11 @@ UNITS = {
     "q": "TeV^4", "weight": "1", "theta": "TeV^-2", "quark_beam": "+1 (quark from the +z beam) or -1",
 }
 
+#: With ``momenta=True``: the four-momenta, columns ``<particle>_<E|px|py|pz>`` (GeV) of the beam
+#: partons ``p1`` (+z) and ``p2`` (-z), ``p3`` (l-), ``p4`` (l+) and the Higgs ``pH``.
+MOMENTA = ("p1", "p2", "p3", "p4", "pH")
+MOMENTUM_COMPONENTS = ("E", "px", "py", "pz")
+
 #: Sub-channels: (channel code, quark beam) with channel 0 = u ubar, 1 = d dbar.
 _SUBCHANNELS = ((0, +1), (0, -1), (1, +1), (1, -1))
 
@@ -279,7 +284,7 @@ def subchannel_weights(ev, pdfs, theta=0.0):
 
 
 def zh_d6_score(n_events, theta=0.0, seed=None, pdfs=None, return_metadata=False,
-                w_max_quantile=0.9999, batch_size=200_000, n_pilot=100_000):
+                w_max_quantile=0.9999, batch_size=200_000, n_pilot=100_000, momenta=False):
     """Generate the ZH dataset with the joint score for ``theta = C_Hq^(3) / Lambda^2``.
 
     Parameters
@@ -301,6 +306,10 @@ def zh_d6_score(n_events, theta=0.0, seed=None, pdfs=None, return_metadata=False
         ``weight = w / w_max > 1``.
     batch_size, n_pilot : int
         Raw phase-space points per batch; selected events in the pilot run.
+    momenta : bool
+        Also return the four-momenta (:data:`MOMENTA`, columns ``p1_E, p1_px, ...``), e.g. to
+        write the events as a Les Houches file with
+        :func:`keplersr.datasets.zh_d6_lhe.write_zh_d6_lhe`.  The events are the same as without.
 
     Returns
     -------
@@ -312,6 +321,8 @@ def zh_d6_score(n_events, theta=0.0, seed=None, pdfs=None, return_metadata=False
     n_events = check_positive_int(n_events, "n_events")
     batch_size = check_positive_int(batch_size, "batch_size")
     n_pilot = check_positive_int(n_pilot, "n_pilot")
+    if not isinstance(momenta, bool):
+        raise ValueError(f"momenta must be True or False, got {momenta!r}")
     theta, pdfs, rng = generator_setup(theta, w_max_quantile, pdfs, seed)
 
     t_start = time.perf_counter()
@@ -343,6 +354,10 @@ def zh_d6_score(n_events, theta=0.0, seed=None, pdfs=None, return_metadata=False
         cols["channel"] = np.array([c for c, _ in _SUBCHANNELS], dtype=np.int8)[sub]
         cols["quark_beam"] = np.array([b for _, b in _SUBCHANNELS], dtype=np.int8)[sub]
         cols["weight"] = np.maximum(1.0, w / w_max)
+        if momenta:
+            for name in MOMENTA:
+                p = getattr(ev, name)
+                cols.update({f"{name}_{c}": p[:, i] for i, c in enumerate(MOMENTUM_COMPONENTS)})
         return pd.DataFrame(cols)
 
     df, w_max, n_overweight = unweighted_events(weighted_batch, make_chunk, n_events, n_pilot,
@@ -365,7 +380,7 @@ def zh_d6_score(n_events, theta=0.0, seed=None, pdfs=None, return_metadata=False
         extra["dlogsigma_dtheta_sm"] = mean_t0_sm
     df["channel"] = pd.Categorical.from_codes(df["channel"].to_numpy(), categories=list(amp.CHANNELS))
     order = [*FEATURES, "t", "t_joint", "q", *(["t_sm"] if theta != 0.0 else []), "channel", "quark_beam",
-             "weight"]
+             "weight", *([f"{p}_{c}" for p in MOMENTA for c in MOMENTUM_COMPONENTS] if momenta else [])]
     df = df[order]
 
     sigma = sum_w / n_raw

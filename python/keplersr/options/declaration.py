@@ -308,14 +308,21 @@ OPTIONS: Tuple[Option, ...] = (
        "the worker's threads (`None`: `KEPLERSR_THREADS`, else the CPUs this process may use, counting "
        "CPU affinity and the cgroup quota)", low=1, allow_none=True, engine="custom"),
     _o("hosts", None, "custom", "run and worker",
-       "multiprocessing over SSH: `[\"node1\", \"node2:4\"]` (`host:n`: n processes, 1 thread each) or "
-       "the path of a Julia machine file; needs password-less `ssh` and Julia and KeplerSR at the same "
+       "multiprocessing over SSH: `[\"node1\", \"node2:4\"]` (`host:n`: n processes, 1 thread each; "
+       "`user@host:n`) or the path of a Julia machine file (`[n*][user@]host[:port]` lines, checked at "
+       "validation); host and user names of letters, digits, `.`, `-` and `_`, not beginning with `-`; needs password-less `ssh` and Julia and KeplerSR at the same "
        "paths on every host; extra `ssh` flags from `KEPLERSR_SSH_FLAGS`; an unreachable host fails "
        "within 10 s", engine="custom", cli=False),
     _o("cluster_manager", None, "choice", "run and worker",
        "`\"slurm\"`: inside a Slurm allocation, start the worker processes with `srun`, one per task "
        "(`SLURM_NTASKS`), with `parallelism=\"multiprocessing\"`", choices=("slurm",),
        allow_none=True, none_value="none"),
+    _o("heap_size_hint_in_bytes", None, "int", "run and worker",
+       "multiprocessing: a heap size per worker process, in bytes, past which it collects garbage "
+       "(Julia's `--heap-size-hint` on Julia 1.9 and later; before, the engine collects after an island's "
+       "iteration once the heap is past it); `None`: Julia's default. A worker process killed by the "
+       "out-of-memory killer or a memory limit is named, with its host, in the progress line",
+       low=1, allow_none=True, none_value=0),
     _o("warm_start", False, "bool", "run and worker",
        "the next `fit` continues the search of the last one (populations, hall of fame, counters) for "
        "`niterations` more iterations; after `from_file(run_dir)` it continues that run from its "

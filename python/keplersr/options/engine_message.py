@@ -52,7 +52,13 @@ def validate_params(params: Mapping[str, Any]) -> dict:
 
 
 def _hosts(hosts) -> list:
-    """``hosts``: None, a machine file path, or a list of "host" / "host:n" strings -> a list of strings."""
+    """``hosts``: None, a machine file path, or a list of "host" / "host:n" strings -> a list of strings.
+
+    Every entry is ``[user@]host[:n]`` with a user and host made of letters,
+    digits, ``.``, ``-`` and ``_``, not beginning with ``-`` (``ssh`` would
+    take ``-oProxyCommand=...`` for an option); a machine file is read here
+    and each of its lines checked the same way (``[n*][user@]host[:port]``).
+    """
     if hosts is None or (isinstance(hosts, (list, tuple)) and len(hosts) == 0):
         return []
     if isinstance(hosts, str):
@@ -60,6 +66,7 @@ def _hosts(hosts) -> list:
         if not os.path.isfile(hosts):
             raise ValueError(f"hosts: {hosts!r} is not a file; give a list like ['node1', 'node2:4'] "
                              "or the path of a Julia machine file")
+        _check_machine_file(hosts)
         return [os.path.abspath(hosts)]
     if not isinstance(hosts, (list, tuple)):
         raise ValueError(f"hosts must be a list of 'host' or 'host:n' strings, got {hosts!r}")
@@ -67,11 +74,85 @@ def _hosts(hosts) -> list:
     for h in hosts:
         if not isinstance(h, str) or not h.strip():
             raise ValueError(f"hosts entries must be non-empty strings, got {h!r}")
-        name, _, n = h.strip().partition(":")
-        if not name or (n and not (n.isdigit() and int(n) >= 1)):
-            raise ValueError(f"hosts entry {h!r}: expected 'host' or 'host:n' with n >= 1")
-        out.append(h.strip())
+        entry = h.strip()
+        address, colon, n = entry.partition(":")
+        problem = host_problem(address)
+        if problem is None and colon and not (n.isdigit() and int(n) >= 1):
+            problem = "the process count after ':' must be an integer >= 1"
+        if problem is not None:
+            raise ValueError(f"hosts entry {h!r}: {problem} (expected 'host', 'host:n' or 'user@host:n' "
+                             "with n >= 1)")
+        out.append(entry)
     return out
+
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
+
+
+def _name_problem(name: str, what: str):
+    """Why ``name`` (a host or user name) is refused, or None."""
+    if not name:
+        return f"the {what} is empty"
+    if name.startswith("-"):
+        return f"the {what} {name!r} begins with '-' (ssh would read it as an option)"
+    if any(c.isspace() for c in name):
+        return f"the {what} {name!r} contains whitespace"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return f"the {what} {name!r} contains a control character"
+    bad = sorted({c for c in name if c not in _NAME_CHARS})
+    if bad:
+        return (f"the {what} {name!r} contains {''.join(bad)!r}; host and user names may use letters, digits, "
+                "'.', '-' and '_'")
+    return None
+
+
+def host_problem(address: str):
+    """Why ``address`` (``host`` or ``user@host``, without ``:n``) is refused as an SSH host, or None.
+
+    The same rules as the engine's ``parse_hosts`` (julia/parallel/host_names.jl).
+    """
+    user, at, host = address.rpartition("@")
+    if at:
+        if "@" in user:
+            return f"{address!r} has more than one '@'"
+        problem = _name_problem(user, "user")
+        if problem is not None:
+            return problem
+    return _name_problem(host, "host")
+
+
+def _check_machine_file(path: str) -> None:
+    """Check every line of the Julia machine file ``path`` (``[n*][user@]host[:port]``, ``#`` comments)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"hosts: cannot read the machine file {path}: {err}") from None
+    found = False
+    for number, raw in enumerate(lines, start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        where = f"hosts: machine file {path}, line {number}: {raw.strip()!r}"
+        count, star, rest = line.partition("*") if "*" in line else ("", "", line)
+        if star and not (count.strip().isdigit() and int(count.strip()) >= 1):
+            raise ValueError(f"{where}: the count before '*' must be an integer >= 1")
+        # Julia's machine-file line: the host, then optionally the address workers bind to (not used)
+        words = rest.split()
+        problem = ("no host" if not words else "more than a host and a bind address" if len(words) > 2
+                   else None)
+        for k, word in enumerate(words if problem is None else []):
+            address, colon, port = word.partition(":")
+            problem = host_problem(address) if k == 0 else _name_problem(address, "bind address")
+            if problem is None and colon and not (port.isdigit() and 1 <= int(port) <= 65535):
+                problem = f"the port after ':' in {word!r} must be an integer from 1 to 65535"
+            if problem is not None:
+                break
+        if problem is not None:
+            raise ValueError(f"{where}: {problem} (expected '[n*][user@]host[:port]')")
+        found = True
+    if not found:
+        raise ValueError(f"hosts: the machine file {path} names no host")
 
 
 def seed_from(random_state) -> int:
