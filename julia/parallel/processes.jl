@@ -129,7 +129,7 @@ Start the worker processes of `layout` and load the engine on them; returns
 their ids and how many were asked for (more than started when some died
 while starting: the search goes on with the others). Local: `layout.procs` processes (0: `threads`) sharing this
 process's `threads` threads (each gets `max(1, threads ÷ procs)`). Hosts: one thread per process.
-Slurm: the tasks of the allocation (`SLURM_NTASKS`, else `procs`), one
+Slurm: `procs` when given, else the tasks of the allocation (`SLURM_NTASKS`), one
 thread each unless `SLURM_CPUS_PER_TASK` says more. A host that cannot be
 reached fails within `SSH_CONNECT_TIMEOUT` seconds with an error naming it.
 """
@@ -156,7 +156,7 @@ end
 """How many worker processes `layout` asks for."""
 function requested_processes(layout::Layout, threads::Int)::Int
     layout.cluster_manager === :slurm &&
-        return parse(Int, get(ENV, "SLURM_NTASKS", string(layout.procs > 0 ? layout.procs : threads)))
+        return layout.procs > 0 ? layout.procs : parse(Int, get(ENV, "SLURM_NTASKS", string(threads)))
     isempty(layout.hosts) || return sum(last, parse_hosts(layout.hosts))
     return layout.procs > 0 ? layout.procs : threads
 end

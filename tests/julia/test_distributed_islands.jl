@@ -94,3 +94,13 @@ end
     @test K.Options(dist_spec(heap_size_hint_in_bytes=2^30)).layout.heap_size_hint_in_bytes == 2^30
     @test K.heap_hint_collect(1) === nothing && K.heap_hint_collect(0) === nothing
 end
+
+@testset "how many worker processes a Slurm layout starts: procs when given, else SLURM_NTASKS" begin
+    withenv("SLURM_NTASKS" => "3") do
+        @test K.requested_processes(K.Layout(parallelism=:multiprocessing, cluster_manager=:slurm), 1) == 3
+        @test K.requested_processes(K.Layout(parallelism=:multiprocessing, cluster_manager=:slurm, procs=8), 1) == 8
+    end
+    withenv("SLURM_NTASKS" => nothing) do
+        @test K.requested_processes(K.Layout(parallelism=:multiprocessing, cluster_manager=:slurm), 2) == 2
+    end
+end

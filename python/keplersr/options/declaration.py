@@ -306,7 +306,8 @@ OPTIONS: Tuple[Option, ...] = (
     _o("procs", None, "int", "run and worker",
        "multithreading: Julia threads of the worker; multiprocessing: local worker processes, which share "
        "the worker's threads (`None`: `KEPLERSR_THREADS`, else the CPUs this process may use, counting "
-       "CPU affinity and the cgroup quota)", low=1, allow_none=True, engine="custom"),
+       "CPU affinity and the cgroup quota); with `cluster_manager=\"slurm\"`: the worker processes `srun` "
+       "starts (`None`: `SLURM_NTASKS`)", low=1, allow_none=True, engine="custom"),
     _o("hosts", None, "custom", "run and worker",
        "multiprocessing over SSH: `[\"node1\", \"node2:4\"]` (`host:n`: n processes, 1 thread each; "
        "`user@host:n`) or the path of a Julia machine file (`[n*][user@]host[:port]` lines, checked at "
@@ -315,7 +316,8 @@ OPTIONS: Tuple[Option, ...] = (
        "within 10 s", engine="custom", cli=False),
     _o("cluster_manager", None, "choice", "run and worker",
        "`\"slurm\"`: inside a Slurm allocation, start the worker processes with `srun`, one per task "
-       "(`SLURM_NTASKS`), with `parallelism=\"multiprocessing\"`", choices=("slurm",),
+       "(`SLURM_NTASKS`; `procs` when given, e.g. the job's task count when Python itself runs in a job "
+       "step), with `parallelism=\"multiprocessing\"`", choices=("slurm",),
        allow_none=True, none_value="none"),
     _o("heap_size_hint_in_bytes", None, "int", "run and worker",
        "multiprocessing: a heap size per worker process, in bytes, past which it collects garbage "
