@@ -122,8 +122,10 @@ def coordinator_kill_run(k: int, args, out_dir: str) -> dict:
     run_id = f"coordinator-{k}"
     run_dir = os.path.join(out_dir, run_id)
     ck = os.path.join(run_dir, "checkpoint.json")
+    # no decomposition: its sub-searches come before the main search and write no checkpoint, and with
+    # this many iterations they would outlast every kill delay
     m = _model(niterations=100_000, checkpoint_interval=args.interval, output_directory=out_dir,
-               run_id=run_id, worker_timeout=args.hang_after)
+               run_id=run_id, worker_timeout=args.hang_after, decomposition_depth=0)
     pid = get_worker().pid
     killed = {}
 
