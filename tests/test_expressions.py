@@ -95,6 +95,19 @@ def test_clashing_names_stay_plain_symbols(name):
     np.testing.assert_allclose(f(np.array([[1.0], [4.0]])), [2.0, 8.0])
 
 
+def test_names_of_the_generated_code_do_not_shadow_its_functions():
+    # a column named like a function or constant the compiled formula calls (exp, sqrt, pi, e,
+    # abs, numpy) must not replace it; plain names (x, theta) compile without renaming
+    names = ["exp", "sqrt", "pi", "e", "abs", "numpy", "x", "theta"]
+    s = {n: sympy.Symbol(n, real=True) for n in names}
+    expr = (sympy.exp(s["exp"]) + sympy.sqrt(s["sqrt"]) + sympy.pi * s["pi"] + sympy.E * s["e"]
+            + sympy.Abs(s["abs"]) + sympy.sin(s["numpy"]) + s["x"] ** 2 / s["theta"])
+    X = np.array([[0.5, 4.0, 2.0, 3.0, -1.5, 0.3, 1.5, 2.0]])
+    want = np.exp(0.5) + 2.0 + np.pi * 2.0 + np.e * 3.0 + 1.5 + np.sin(0.3) + 1.5 ** 2 / 2.0
+    np.testing.assert_allclose(CompiledExpression(expr, names)(X), [want], rtol=1e-15)
+    np.testing.assert_allclose(CompiledExpression(s["x"] * s["theta"], ["x", "theta"])(X[:, 6:]), [3.0])
+
+
 def test_constants_round_trip_exactly():
     rng = np.random.default_rng(1)
     values = [1 / 3, 1e-300, -2.5382, 5e-324, 1.7976931348623157e308, math.pi, 0.1, -0.0]
