@@ -145,9 +145,8 @@ function dispatch!(run::Function, r::DistributedIslands, islands::Vector{Int},
     while length(reports) < length(islands) && !isempty(r.pids)
         workers = [@async worker_loop(run, r, pid, waiting, reports) for pid in copy(r.pids)
                    for _ in 1:get(r.slots, pid, 1)]
-        while !all(istaskdone, workers)
+        wait_polling(workers) do
             !r.stopped && should_stop() && stop_all!(r)
-            sleep(0.01)
         end
         foreach(fetch, workers)            # rethrows an error that is not a lost process
         # islands that were running on a lost process: again, on the others
