@@ -153,6 +153,8 @@ function launch_islands!(state::SearchState, data::Dataset, opts::Options, islan
     for r in reports
         state.latest[r.island] = r
     end
+    hof_losses!(state.lag_hof_loss, state.hof)
+    state.lag_freq = copy(state.freq)
     return state
 end
 
@@ -175,7 +177,13 @@ function iterate!(state::SearchState, data::Dataset, opts::Options, islands::Isl
     state.iteration += 1
     iter = state.iteration
     hof_losses!(state.hof_loss, hof)
-    reports = iterate_islands!(islands, iter, state.hof_loss, state.freq, should_stop)
+    # this iteration takes the hall of fame and frequencies of one iteration earlier and the plan drawn
+    # two iterations earlier, so an island can start it before the others have ended the last one
+    next = IterationInputs(copy(state.hof_loss), copy(state.freq), state.pending,
+                           iter < state.first_iteration + control.niterations)
+    reports = iterate_islands!(islands, iter, state.lag_hof_loss, state.lag_freq, should_stop, next)
+    state.lag_hof_loss = next.hof_loss
+    state.lag_freq = next.freq
     lost = islands_lost(islands)
     if lost !== nothing
         state.stop_reason = "workers_lost"
@@ -197,9 +205,8 @@ function iterate!(state::SearchState, data::Dataset, opts::Options, islands::Isl
     s = sum(total)
     s > 0 && (state.freq .= total ./ s)
     reseed!(state.mig_rng, state.master_seed, iter)
-    migrate_islands!(islands, migration_plan([r.pool for r in reports],
-                                             opts.evolution.population_size, hof, opts, state.mig_rng,
-                                             state.guesses))
+    state.pending = migration_plan([r.pool for r in reports], opts.evolution.population_size, hof, opts,
+                                   state.mig_rng, state.guesses)
     if islands_stopped(islands)
         state.stop_reason = "interrupted"
         return state
