@@ -33,7 +33,6 @@ mutable struct DistributedIslands <: IslandRunner
     slots::Dict{Int,Int}                   # pid => islands it evolves at once (its threads)
     holder::Vector{Int}                    # island => the process holding its state (0: none)
     snaps::Vector{IslandSnapshot}          # island => its last state, planned migrants included
-    moves::Vector{Vector{Pair{Int,PopMember}}}  # island => migrants its holder has not been sent yet
     stale::Dict{Int,Vector{Int}}           # pid => islands it may forget (moved elsewhere)
     counts::Vector{Tuple{UInt64,Int}}      # island => evaluator time and node-rows, as last reported
     offsets::Vector{Tuple{UInt64,Int}}     # island => the same before its last move (a moved state restarts at 0)
@@ -41,9 +40,12 @@ mutable struct DistributedIslands <: IslandRunner
     running::Vector{Bool}                  # island => an iteration of it is running
     inputs::Dict{Int,IterationInputs}      # iteration => what it takes (known one call ahead)
     results::Dict{Tuple{Int,Int},IslandReport}  # (island, iteration) => its report, until collected
+    ended::Dict{Tuple{Int,Int},IslandSnapshot}  # (island, iteration) => its state after it, until collected
+    cut::Vector{IslandSnapshot}            # island => its state after the last collected iteration (checkpoints)
     limit::Int                             # the last iteration that may start
     busy::Dict{Int,Int}                    # pid => slots taking islands now
     wake::Condition                        # notified when an island ends an iteration
+    failed::Vector{Any}                    # an error of a slot that is not a lost process (rethrown)
     key::String
     spec::OptionsSpec
     deadline::Float64
@@ -60,9 +62,10 @@ function DistributedIslands(pids::Vector{Int}, spec::OptionsSpec; owns::Bool=tru
         "the islands run on the other $(length(pids))" : ""
     origin = Dict(pid => worker_origin(pid) for pid in pids)
     return DistributedIslands(copy(pids), origin, Dict{Int,Int}(), Int[], IslandSnapshot[],
-                              Vector{Pair{Int,PopMember}}[], Dict{Int,Vector{Int}}(), Tuple{UInt64,Int}[], Tuple{UInt64,Int}[],
-                              Int[], Bool[], Dict{Int,IterationInputs}(), Dict{Tuple{Int,Int},IslandReport}(), 0,
-                              Dict{Int,Int}(), Condition(), string(rand(UInt64); base=16), spec, Inf, false, nothing, length(pids), status, owns)
+                              Dict{Int,Vector{Int}}(), Tuple{UInt64,Int}[], Tuple{UInt64,Int}[],
+                              Int[], Bool[], Dict{Int,IterationInputs}(), Dict{Tuple{Int,Int},IslandReport}(),
+                              Dict{Tuple{Int,Int},IslandSnapshot}(), IslandSnapshot[], 0,
+                              Dict{Int,Int}(), Condition(), Any[], string(rand(UInt64); base=16), spec, Inf, false, nothing, length(pids), status, owns)
 end
 
 set_deadline!(r::DistributedIslands, deadline::Float64) = (r.deadline = deadline; r)
@@ -70,7 +73,11 @@ islands_stopped(r::DistributedIslands) = r.stopped
 layout_status(r::DistributedIslands) = r.status
 islands_lost(r::DistributedIslands) = r.lost
 island_snapshots(r::DistributedIslands) =
-    IslandSnapshot[IslandSnapshot(s.seed, copy(s.members), s.births, s.evals) for s in r.snaps]
+    IslandSnapshot[IslandSnapshot(s.seed, copy(s.members), s.births, s.evals) for s in r.cut]
+
+"""`s` with the migrants `moves` put in (a new snapshot; `s` is left as it was)."""
+with_migrants(s::IslandSnapshot, moves::Vector{Pair{Int,PopMember}})::IslandSnapshot =
+    isempty(moves) ? s : IslandSnapshot(s.seed, apply_migrants!(copy(s.members), moves), s.births, s.evals)
 
 """Did `err` come from a worker process that is gone (rather than from an error in its code)?"""
 function process_lost(err)
@@ -209,10 +216,9 @@ function start_islands!(r::DistributedIslands, data::Dataset, opts::Options, see
     n = length(seeds)
     r.holder = zeros(Int, n)
     r.snaps = snaps === nothing ? [IslandSnapshot(seeds[i], PopMember[], 0, 0) for i in 1:n] : copy(snaps)
-    r.moves = [Pair{Int,PopMember}[] for _ in 1:n]
     r.counts = [(UInt64(0), 0) for _ in 1:n]
     r.offsets = copy(r.counts)
-    r.done = Int[]; r.running = Bool[]; empty!(r.inputs); empty!(r.results); r.limit = 0
+    r.done = Int[]; r.running = Bool[]; empty!(r.inputs); empty!(r.results); empty!(r.ended); r.limit = 0
     # every process holds the data and options of this search
     tasks = [(pid, @async Distributed.remotecall_fetch(host_open, pid, r.key, r.spec, data, r.deadline - time()))
              for pid in r.pids]
@@ -231,6 +237,7 @@ function start_islands!(r::DistributedIslands, data::Dataset, opts::Options, see
                                      hof_loss, fresh ? nothing : r.snaps[i])
     end
     r.lost === nothing || throw(AllWorkersLost("every worker process was lost while the islands started"))
+    r.cut = copy(r.snaps)
     return IslandReport[reports[i] for i in 1:n]
 end
 
@@ -265,12 +272,14 @@ function iterate_islands!(r::DistributedIslands, iteration::Int, hof_loss::Vecto
     end
     try
         while any(d -> d < iteration, r.done) && !isempty(r.pids)
+            isempty(r.failed) || throw(r.failed[1])
             fill_slots!(r)
             wait(r.wake)
         end
     finally
         finished[] = true
     end
+    isempty(r.failed) || throw(r.failed[1])
     delete!(r.inputs, iteration - 1)
     if any(d -> d < iteration, r.done)
         r.lost = "all $(r.nprocs) worker processes were lost (the last: $(r.status)); " *
@@ -280,6 +289,9 @@ function iterate_islands!(r::DistributedIslands, iteration::Int, hof_loss::Vecto
     for i in 1:n
         rep = pop!(r.results, (i, iteration), nothing)
         rep === nothing || push!(reports, rep)
+        ended = pop!(r.ended, (i, iteration), nothing)
+        # the state a checkpoint of this iteration holds: the next iteration's migrants in
+        ended === nothing || (r.cut[i] = next === nothing ? ended : with_migrants(ended, moves_of(next, i)))
     end
     return reports
 end
@@ -297,37 +309,30 @@ end
 
 """
 The island `pid` runs next and its iteration, or `(0, 0)`: the lowest
-iteration first (the current one before any ahead); within it, an island
-`pid` holds, else one nobody holds, else (current iteration only) the last
-one waiting on the process with the most waiting.
+iteration any island can start (the current one before any ahead), and in it
+the island `next_island!` picks, but no stealing ahead (an island's own
+process runs it next soon enough).
 """
 function next_task!(r::DistributedIslands, pid::Int)::Tuple{Int,Int}
     ready = [i for i in eachindex(r.done) if !r.running[i] && r.done[i] < r.limit && haskey(r.inputs, r.done[i] + 1)]
     isempty(ready) && return (0, 0)
     j = minimum(r.done[i] for i in ready) + 1
     waiting = [i for i in ready if r.done[i] + 1 == j]
-    k = findfirst(i -> r.holder[i] == pid, waiting)
-    k === nothing && (k = findfirst(i -> r.holder[i] == 0, waiting))
-    if k === nothing
-        j == minimum(r.done) + 1 || return (0, 0)      # no stealing ahead
-        counts = Dict{Int,Int}()
-        for i in waiting
-            counts[r.holder[i]] = get(counts, r.holder[i], 0) + 1
-        end
-        busiest = first(sort!(collect(counts); by=c -> (-c[2], c[1])))[1]
-        k = findlast(i -> r.holder[i] == busiest, waiting)
-    end
-    return (waiting[k], j)
+    j > minimum(r.done) + 1 && filter!(i -> r.holder[i] == pid || r.holder[i] == 0, waiting)
+    i = next_island!(r, pid, waiting)
+    return i == 0 ? (0, 0) : (i, j)
 end
 
 """One slot of process `pid`: take island iterations until none can start (or `pid` is lost)."""
 function slot_loop(r::DistributedIslands, pid::Int)
     try
-        while pid in r.pids
+        while pid in r.pids && isempty(r.failed)
             i, j = next_task!(r, pid)
             i == 0 && break
             run_island!(r, pid, i, j) || break
         end
+    catch err
+        push!(r.failed, CapturedException(err, catch_backtrace()))
     finally
         r.busy[pid] = get(r.busy, pid, 1) - 1
         notify(r.wake)
@@ -342,7 +347,7 @@ function run_island!(r::DistributedIslands, pid::Int, i::Int, j::Int)::Bool
     moves = moves_of(inp, i)
     from = r.holder[i]
     # the coordinator's copy takes the migrants now (so a lost iteration restarts from it)
-    isempty(moves) || apply_migrants!(r.snaps[i].members, moves)
+    r.snaps[i] = with_migrants(r.snaps[i], moves)
     send = from == pid ? nothing : r.snaps[i]
     if from != pid && from != 0
         push!(get!(r.stale, from, Int[]), i)
@@ -356,6 +361,7 @@ function run_island!(r::DistributedIslands, pid::Int, i::Int, j::Int)::Bool
         rep = with_offset(rep, r.offsets[i])
         r.counts[i] = (rep.eval_ns, rep.node_rows)
         r.snaps[i] = snap
+        r.ended[(i, j)] = snap
         r.results[(i, j)] = rep
         r.done[i] = j
         return true
@@ -369,17 +375,15 @@ function run_island!(r::DistributedIslands, pid::Int, i::Int, j::Int)::Bool
     end
 end
 
-"""The plan goes into the islands' snapshots now and to their processes with their next iteration."""
-function migrate_islands!(r::DistributedIslands, plan::Vector{Vector{Pair{Int,PopMember}}})
-    for (i, moves) in enumerate(plan)
-        isempty(moves) && continue
-        apply_migrants!(r.snaps[i].members, moves)
-        append!(r.moves[i], moves)
-    end
-    return r
-end
-
 function close_islands!(r::DistributedIslands)
+    # an iteration still running ahead (the search stopped early) ends first, cut short
+    if any(>(0), values(r.busy))
+        stop_all!(r)
+        t0 = time()
+        while any(>(0), values(r.busy)) && time() - t0 < 30
+            sleep(0.01)
+        end
+    end
     for pid in r.pids
         try
             Distributed.remotecall_fetch(host_close, pid, r.key)

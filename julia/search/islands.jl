@@ -53,8 +53,9 @@ end
 Where the islands evolve. A runner implements
 
     start_islands!(r, data, opts, seeds, popseeds, hof_loss, snapshots) -> Vector{IslandReport}
-    iterate_islands!(r, iteration, hof_loss, freq, should_stop) -> Vector{IslandReport}
-    migrate_islands!(r, plan)            # plan[i]: slot => migrant, for island i
+    iterate_islands!(r, iteration, hof_loss, freq, should_stop, next) -> Vector{IslandReport}
+        # runs `iteration` with `hof_loss` and `freq`; `next::IterationInputs`: what the
+        # iteration after takes (its migrants go in after this one; it may start early)
     island_snapshots(r) -> Vector{IslandSnapshot}
     islands_lost(r) -> Union{Nothing,String}   # why the iteration could not complete (all processes lost)
     layout_status(r) -> String           # "" or a note for the progress line
@@ -199,11 +200,7 @@ function iterate_islands!(r::LocalIslands, iteration::Int, hof_loss::Vector{Floa
     step(k) = iterate_island!(r.states[k], r.ids[k], r.seeds[k], iteration, data, opts, hof_loss, freq, r.stop)
     reports = run_each(step, length(r.states), r.threaded, should_stop, r)
     # the migrants of the next iteration go in now (a distributed runner may start it earlier)
-    if next !== nothing
-        for (k, ps) in enumerate(r.states)
-            apply_migrants!(ps, moves_of(next, r.ids[k]))
-        end
-    end
+    next === nothing || isempty(next.moves) || migrate_islands!(r, next.moves[r.ids])
     return reports
 end
 

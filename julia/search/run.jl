@@ -138,6 +138,10 @@ function resumed_search(data::Dataset, opts::Options, islands::IslandRunner, res
     end
     launch_islands!(state, data, opts, islands, UInt[s.seed for s in resume.islands],
                     [Node[] for _ in 1:opts.evolution.populations], resume.islands)
+    # what the next iterations take from before the checkpoint (an older checkpoint has none: the current)
+    length(resume.lag_hof_loss) == maxsize && (state.lag_hof_loss = copy(resume.lag_hof_loss))
+    length(resume.lag_freq) == maxsize && (state.lag_freq = copy(resume.lag_freq))
+    length(resume.pending) == opts.evolution.populations && (state.pending = resume.pending)
     state.rate_evals0 = total_evals(state)
     return state
 end

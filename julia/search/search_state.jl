@@ -68,4 +68,4 @@ total_node_rows(s::SearchState)::Int =
 search_snapshot(s::SearchState, islands::IslandRunner)::SearchSnapshot =
     SearchSnapshot(s.iteration, s.master_seed, island_snapshots(islands),
                    PopMember[m for m in s.hof.members if m !== nothing], copy(s.freq), s.other_evals,
-                   s.elapsed0 + time() - s.t0)
+                   s.elapsed0 + time() - s.t0, copy(s.lag_hof_loss), copy(s.lag_freq), s.pending)
