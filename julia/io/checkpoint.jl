@@ -5,7 +5,9 @@
 # executes code from it.
 
 const CHECKPOINT_FORMAT = "keplersr-checkpoint"
-const CHECKPOINT_VERSION = 1
+const CHECKPOINT_VERSION = 2
+"""Versions this engine reads: 1 has no lagged losses, frequencies or pending plan (resumed with the current ones)."""
+const CHECKPOINT_VERSIONS_READ = (1, 2)
 
 function _member_dict(m::PopMember)::Dict{String,Any}
     codes, consts = encode_tree(m.tree)
@@ -26,6 +28,8 @@ function checkpoint_dict(s::SearchSnapshot, opts::Options, nfeatures::Int)::Dict
         "nfeatures" => nfeatures, "iteration" => s.iteration, "master_seed" => string(s.master_seed),
         "other_evals" => s.other_evals, "elapsed" => s.elapsed, "freq" => s.freq,
         "hof" => [_member_dict(m) for m in s.hof],
+        "lag_hof_loss" => s.lag_hof_loss, "lag_freq" => s.lag_freq,
+        "pending" => [[Any[slot, _member_dict(m)] for (slot, m) in moves] for moves in s.pending],
         "islands" => [Dict{String,Any}("seed" => string(i.seed), "births" => i.births, "evals" => i.evals,
                                        "members" => [_member_dict(m) for m in i.members]) for i in s.islands])
 end
@@ -84,6 +88,13 @@ function _member(d, opts::Options, nfeatures::Int, where_::String)::PopMember
                      _field(d, "complexity", Int, where_), _field(d, "birth", Int, where_))
 end
 
+"""A pending migrant `[slot, member]` from the checkpoint."""
+function _pending_move(mv, opts::Options, nfeatures::Int, where_::String)::Pair{Int,PopMember}
+    (mv isa Vector{Any} && length(mv) == 2 && mv[1] isa Integer && !(mv[1] isa Bool) && mv[1] >= 1) ||
+        throw(CheckpointError("$(where_): each is [slot, member]"))
+    return Int(mv[1]) => _member(mv[2], opts, nfeatures, where_)
+end
+
 """
     snapshot_from_dict(d, opts, nfeatures) -> SearchSnapshot
 
@@ -95,7 +106,8 @@ function snapshot_from_dict(d, opts::Options, nfeatures::Int)::SearchSnapshot
     d isa AbstractDict || throw(CheckpointError("not a JSON object"))
     get(d, "format", nothing) == CHECKPOINT_FORMAT || throw(CheckpointError("not a KeplerSR checkpoint"))
     v = get(d, "version", nothing)
-    v == CHECKPOINT_VERSION || throw(CheckpointError("format version $(v); this engine reads $(CHECKPOINT_VERSION)"))
+    v in CHECKPOINT_VERSIONS_READ ||
+        throw(CheckpointError("format version $(v); this engine reads $(join(CHECKPOINT_VERSIONS_READ, " and "))"))
     for (key, names) in (("binary_operators", opts.ops.binnames), ("unary_operators", opts.ops.unanames))
         saved = _field(d, key, Vector{Any}, "checkpoint")
         saved == names || throw(CheckpointError(
@@ -117,9 +129,19 @@ function snapshot_from_dict(d, opts::Options, nfeatures::Int)::SearchSnapshot
                                       _field(isl, "evals", Int, w)))
     end
     freq = Float64[x for x in _field(d, "freq", Vector{Any}, "checkpoint") if x isa Real]
+    lag_hof_loss, lag_freq, pending = Float64[], Float64[], Vector{Pair{Int,PopMember}}[]
+    if v >= 2
+        lag_hof_loss = Float64[x for x in _field(d, "lag_hof_loss", Vector{Any}, "checkpoint") if x isa Real]
+        lag_freq = Float64[x for x in _field(d, "lag_freq", Vector{Any}, "checkpoint") if x isa Real]
+        for (k, moves) in enumerate(_field(d, "pending", Vector{Any}, "checkpoint"))
+            w = "pending migrants of island $(k)"
+            moves isa Vector{Any} || throw(CheckpointError("$(w) are not a list"))
+            push!(pending, Pair{Int,PopMember}[_pending_move(mv, opts, nfeatures, w) for mv in moves])
+        end
+    end
     s = SearchSnapshot(_field(d, "iteration", Int, "checkpoint"), _field(d, "master_seed", UInt, "checkpoint"),
                        islands, hof, freq, _field(d, "other_evals", Int, "checkpoint"),
-                       _field(d, "elapsed", Float64, "checkpoint"))
+                       _field(d, "elapsed", Float64, "checkpoint"), lag_hof_loss, lag_freq, pending)
     # another number or size of populations: a checkpoint that does not fit this fit, like other operators
     try
         check_resumable(s, opts)

@@ -33,10 +33,19 @@ mutable struct DistributedIslands <: IslandRunner
     slots::Dict{Int,Int}                   # pid => islands it evolves at once (its threads)
     holder::Vector{Int}                    # island => the process holding its state (0: none)
     snaps::Vector{IslandSnapshot}          # island => its last state, planned migrants included
-    moves::Vector{Vector{Pair{Int,PopMember}}}  # island => migrants its holder has not been sent yet
     stale::Dict{Int,Vector{Int}}           # pid => islands it may forget (moved elsewhere)
     counts::Vector{Tuple{UInt64,Int}}      # island => evaluator time and node-rows, as last reported
     offsets::Vector{Tuple{UInt64,Int}}     # island => the same before its last move (a moved state restarts at 0)
+    done::Vector{Int}                      # island => the last iteration it ended
+    running::Vector{Bool}                  # island => an iteration of it is running
+    inputs::Dict{Int,IterationInputs}      # iteration => what it takes (known one call ahead)
+    results::Dict{Tuple{Int,Int},IslandReport}  # (island, iteration) => its report, until collected
+    ended::Dict{Tuple{Int,Int},IslandSnapshot}  # (island, iteration) => its state after it, until collected
+    cut::Vector{IslandSnapshot}            # island => its state after the last collected iteration (checkpoints)
+    limit::Int                             # the last iteration that may start
+    busy::Dict{Int,Int}                    # pid => slots taking islands now
+    wake::Condition                        # notified when an island ends an iteration
+    failed::Vector{Any}                    # an error of a slot that is not a lost process (rethrown)
     key::String
     spec::OptionsSpec
     deadline::Float64
@@ -53,8 +62,10 @@ function DistributedIslands(pids::Vector{Int}, spec::OptionsSpec; owns::Bool=tru
         "the islands run on the other $(length(pids))" : ""
     origin = Dict(pid => worker_origin(pid) for pid in pids)
     return DistributedIslands(copy(pids), origin, Dict{Int,Int}(), Int[], IslandSnapshot[],
-                              Vector{Pair{Int,PopMember}}[], Dict{Int,Vector{Int}}(), Tuple{UInt64,Int}[], Tuple{UInt64,Int}[],
-                              string(rand(UInt64); base=16), spec, Inf, false, nothing, length(pids), status, owns)
+                              Dict{Int,Vector{Int}}(), Tuple{UInt64,Int}[], Tuple{UInt64,Int}[],
+                              Int[], Bool[], Dict{Int,IterationInputs}(), Dict{Tuple{Int,Int},IslandReport}(),
+                              Dict{Tuple{Int,Int},IslandSnapshot}(), IslandSnapshot[], 0,
+                              Dict{Int,Int}(), Condition(), Any[], string(rand(UInt64); base=16), spec, Inf, false, nothing, length(pids), status, owns)
 end
 
 set_deadline!(r::DistributedIslands, deadline::Float64) = (r.deadline = deadline; r)
@@ -62,7 +73,11 @@ islands_stopped(r::DistributedIslands) = r.stopped
 layout_status(r::DistributedIslands) = r.status
 islands_lost(r::DistributedIslands) = r.lost
 island_snapshots(r::DistributedIslands) =
-    IslandSnapshot[IslandSnapshot(s.seed, copy(s.members), s.births, s.evals) for s in r.snaps]
+    IslandSnapshot[IslandSnapshot(s.seed, copy(s.members), s.births, s.evals) for s in r.cut]
+
+"""`s` with the migrants `moves` put in (a new snapshot; `s` is left as it was)."""
+with_migrants(s::IslandSnapshot, moves::Vector{Pair{Int,PopMember}})::IslandSnapshot =
+    isempty(moves) ? s : IslandSnapshot(s.seed, apply_migrants!(copy(s.members), moves), s.births, s.evals)
 
 """Did `err` come from a worker process that is gone (rather than from an error in its code)?"""
 function process_lost(err)
@@ -201,9 +216,9 @@ function start_islands!(r::DistributedIslands, data::Dataset, opts::Options, see
     n = length(seeds)
     r.holder = zeros(Int, n)
     r.snaps = snaps === nothing ? [IslandSnapshot(seeds[i], PopMember[], 0, 0) for i in 1:n] : copy(snaps)
-    r.moves = [Pair{Int,PopMember}[] for _ in 1:n]
     r.counts = [(UInt64(0), 0) for _ in 1:n]
     r.offsets = copy(r.counts)
+    r.done = Int[]; r.running = Bool[]; empty!(r.inputs); empty!(r.results); empty!(r.ended); r.limit = 0
     # every process holds the data and options of this search
     tasks = [(pid, @async Distributed.remotecall_fetch(host_open, pid, r.key, r.spec, data, r.deadline - time()))
              for pid in r.pids]
@@ -222,32 +237,153 @@ function start_islands!(r::DistributedIslands, data::Dataset, opts::Options, see
                                      hof_loss, fresh ? nothing : r.snaps[i])
     end
     r.lost === nothing || throw(AllWorkersLost("every worker process was lost while the islands started"))
+    r.cut = copy(r.snaps)
     return IslandReport[reports[i] for i in 1:n]
 end
 
+"""
+    iterate_islands!(r, iteration, hof_loss, freq, should_stop, next) -> Vector{IslandReport}
+
+Run `iteration` of every island and return its reports; meanwhile an island
+that has ended it may already start the next iteration (with `next`, the
+inputs of that one) on a process that has nothing of this iteration left to
+take, so no process waits at the end of an iteration for the slowest
+island. Whatever runs ahead goes on after this returns; the next call
+collects it.
+"""
 function iterate_islands!(r::DistributedIslands, iteration::Int, hof_loss::Vector{Float64},
-                          freq::Vector{Float64}, should_stop::Function=() -> false)
-    reports = dispatch!(r, collect(eachindex(r.snaps)), should_stop) do pid, i, snap
-        moves = snap === nothing ? r.moves[i] : Pair{Int,PopMember}[]    # a snapshot has them already
-        rep = Distributed.remotecall_fetch(host_iterate, pid, r.key, i, iteration, hof_loss, freq, moves, snap,
-                                           take_stale!(r, pid))
-        r.moves[i] = Pair{Int,PopMember}[]
-        rep
+                          freq::Vector{Float64}, should_stop::Function=() -> false,
+                          next::Union{Nothing,IterationInputs}=nothing)
+    n = length(r.snaps)
+    if isempty(r.done)
+        r.done = fill(iteration - 1, n); r.running = fill(false, n)
     end
-    return IslandReport[reports[i] for i in sort!(collect(keys(reports)))]
+    haskey(r.inputs, iteration) ||
+        (r.inputs[iteration] = IterationInputs(hof_loss, freq, Vector{Pair{Int,PopMember}}[], true))
+    if next !== nothing
+        r.inputs[iteration + 1] = next
+    end
+    r.limit = next !== nothing && next.will_run ? iteration + 1 : iteration
+    finished = Ref(false)
+    @async while !finished[]
+        !r.stopped && should_stop() && stop_all!(r)
+        sleep(0.01)
+        notify(r.wake)
+    end
+    try
+        while any(d -> d < iteration, r.done) && !isempty(r.pids)
+            isempty(r.failed) || throw(r.failed[1])
+            fill_slots!(r)
+            wait(r.wake)
+        end
+    finally
+        finished[] = true
+    end
+    isempty(r.failed) || throw(r.failed[1])
+    delete!(r.inputs, iteration - 1)
+    if any(d -> d < iteration, r.done)
+        r.lost = "all $(r.nprocs) worker processes were lost (the last: $(r.status)); " *
+                 "the front holds what was found before"
+    end
+    reports = IslandReport[]
+    for i in 1:n
+        rep = pop!(r.results, (i, iteration), nothing)
+        rep === nothing || push!(reports, rep)
+        ended = pop!(r.ended, (i, iteration), nothing)
+        # the state a checkpoint of this iteration holds: the next iteration's migrants in
+        ended === nothing || (r.cut[i] = next === nothing ? ended : with_migrants(ended, moves_of(next, i)))
+    end
+    return reports
 end
 
-"""The plan goes into the islands' snapshots now and to their processes with their next iteration."""
-function migrate_islands!(r::DistributedIslands, plan::Vector{Vector{Pair{Int,PopMember}}})
-    for (i, moves) in enumerate(plan)
-        isempty(moves) && continue
-        apply_migrants!(r.snaps[i].members, moves)
-        append!(r.moves[i], moves)
+"""Start a slot on every live process with threads free and islands to take."""
+function fill_slots!(r::DistributedIslands)
+    for pid in copy(r.pids)
+        for _ in 1:(get(r.slots, pid, 1) - get(r.busy, pid, 0))
+            r.busy[pid] = get(r.busy, pid, 0) + 1
+            @async slot_loop(r, pid)
+        end
     end
     return r
 end
 
+"""
+The island `pid` runs next and its iteration, or `(0, 0)`: the lowest
+iteration any island can start (the current one before any ahead), and in it
+the island `next_island!` picks, but no stealing ahead (an island's own
+process runs it next soon enough).
+"""
+function next_task!(r::DistributedIslands, pid::Int)::Tuple{Int,Int}
+    ready = [i for i in eachindex(r.done) if !r.running[i] && r.done[i] < r.limit && haskey(r.inputs, r.done[i] + 1)]
+    isempty(ready) && return (0, 0)
+    j = minimum(r.done[i] for i in ready) + 1
+    waiting = [i for i in ready if r.done[i] + 1 == j]
+    j > minimum(r.done) + 1 && filter!(i -> r.holder[i] == pid || r.holder[i] == 0, waiting)
+    i = next_island!(r, pid, waiting)
+    return i == 0 ? (0, 0) : (i, j)
+end
+
+"""One slot of process `pid`: take island iterations until none can start (or `pid` is lost)."""
+function slot_loop(r::DistributedIslands, pid::Int)
+    try
+        while pid in r.pids && isempty(r.failed)
+            i, j = next_task!(r, pid)
+            i == 0 && break
+            run_island!(r, pid, i, j) || break
+        end
+    catch err
+        push!(r.failed, CapturedException(err, catch_backtrace()))
+    finally
+        r.busy[pid] = get(r.busy, pid, 1) - 1
+        notify(r.wake)
+    end
+    return nothing
+end
+
+"""Run iteration `j` of island `i` on `pid`; false when `pid` was lost."""
+function run_island!(r::DistributedIslands, pid::Int, i::Int, j::Int)::Bool
+    r.running[i] = true
+    inp = r.inputs[j]
+    moves = moves_of(inp, i)
+    from = r.holder[i]
+    # the coordinator's copy takes the migrants now (so a lost iteration restarts from it)
+    r.snaps[i] = with_migrants(r.snaps[i], moves)
+    send = from == pid ? nothing : r.snaps[i]
+    if from != pid && from != 0
+        push!(get!(r.stale, from, Int[]), i)
+    end
+    r.holder[i] = pid
+    try
+        rep, snap = Distributed.remotecall_fetch(host_iterate, pid, r.key, i, j, inp.hof_loss, inp.freq,
+                                                 send === nothing ? moves : Pair{Int,PopMember}[], send,
+                                                 take_stale!(r, pid))
+        send === nothing || (r.offsets[i] = r.counts[i])
+        rep = with_offset(rep, r.offsets[i])
+        r.counts[i] = (rep.eval_ns, rep.node_rows)
+        r.snaps[i] = snap
+        r.ended[(i, j)] = snap
+        r.results[(i, j)] = rep
+        r.done[i] = j
+        return true
+    catch err
+        process_lost(err) || rethrow()
+        drop_process!(r, pid)
+        return false
+    finally
+        r.running[i] = false
+        notify(r.wake)
+    end
+end
+
 function close_islands!(r::DistributedIslands)
+    # an iteration still running ahead (the search stopped early) ends first, cut short
+    if any(>(0), values(r.busy))
+        stop_all!(r)
+        t0 = time()
+        while any(>(0), values(r.busy)) && time() - t0 < 30
+            sleep(0.01)
+        end
+    end
     for pid in r.pids
         try
             Distributed.remotecall_fetch(host_close, pid, r.key)

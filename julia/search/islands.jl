@@ -23,6 +23,24 @@ struct IslandReport
     batched::Bool
 end
 
+"""
+What an iteration of the islands takes besides their states: the hall of
+fame's losses and the complexity frequencies (both as they were one iteration
+earlier than the iteration before it) and the migrants (`moves[i]`: slot =>
+member for island i; empty: none). `will_run`: whether the iteration these
+are for will run (false after the last one: nothing may start ahead).
+"""
+struct IterationInputs
+    hof_loss::Vector{Float64}
+    freq::Vector{Float64}
+    moves::Vector{Vector{Pair{Int,PopMember}}}
+    will_run::Bool
+end
+
+"""The migrants of island `i` in `inp` (none when the plan is empty)."""
+moves_of(inp::IterationInputs, i::Int)::Vector{Pair{Int,PopMember}} =
+    isempty(inp.moves) ? Pair{Int,PopMember}[] : inp.moves[i]
+
 """The state of one island between iterations: enough to rebuild it (checkpoints, moving it to another process)."""
 struct IslandSnapshot
     seed::UInt
@@ -35,8 +53,9 @@ end
 Where the islands evolve. A runner implements
 
     start_islands!(r, data, opts, seeds, popseeds, hof_loss, snapshots) -> Vector{IslandReport}
-    iterate_islands!(r, iteration, hof_loss, freq, should_stop) -> Vector{IslandReport}
-    migrate_islands!(r, plan)            # plan[i]: slot => migrant, for island i
+    iterate_islands!(r, iteration, hof_loss, freq, should_stop, next) -> Vector{IslandReport}
+        # runs `iteration` with `hof_loss` and `freq`; `next::IterationInputs`: what the
+        # iteration after takes (its migrants go in after this one; it may start early)
     island_snapshots(r) -> Vector{IslandSnapshot}
     islands_lost(r) -> Union{Nothing,String}   # why the iteration could not complete (all processes lost)
     layout_status(r) -> String           # "" or a note for the progress line
@@ -175,10 +194,14 @@ function iterate_island!(ps::PopulationState, island::Int, seed::UInt, iteration
 end
 
 function iterate_islands!(r::LocalIslands, iteration::Int, hof_loss::Vector{Float64},
-                          freq::Vector{Float64}, should_stop::Function=() -> false)
+                          freq::Vector{Float64}, should_stop::Function=() -> false,
+                          next::Union{Nothing,IterationInputs}=nothing)
     data = r.data::Dataset; opts = r.opts::Options
     step(k) = iterate_island!(r.states[k], r.ids[k], r.seeds[k], iteration, data, opts, hof_loss, freq, r.stop)
-    return run_each(step, length(r.states), r.threaded, should_stop, r)
+    reports = run_each(step, length(r.states), r.threaded, should_stop, r)
+    # the migrants of the next iteration go in now (a distributed runner may start it earlier)
+    next === nothing || isempty(next.moves) || migrate_islands!(r, next.moves[r.ids])
+    return reports
 end
 
 """Apply `plan` (indexed like the islands `r` holds)."""

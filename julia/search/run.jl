@@ -138,6 +138,10 @@ function resumed_search(data::Dataset, opts::Options, islands::IslandRunner, res
     end
     launch_islands!(state, data, opts, islands, UInt[s.seed for s in resume.islands],
                     [Node[] for _ in 1:opts.evolution.populations], resume.islands)
+    # what the next iterations take from before the checkpoint (an older checkpoint has none: the current)
+    length(resume.lag_hof_loss) == maxsize && (state.lag_hof_loss = copy(resume.lag_hof_loss))
+    length(resume.lag_freq) == maxsize && (state.lag_freq = copy(resume.lag_freq))
+    length(resume.pending) == opts.evolution.populations && (state.pending = resume.pending)
     state.rate_evals0 = total_evals(state)
     return state
 end
@@ -153,6 +157,8 @@ function launch_islands!(state::SearchState, data::Dataset, opts::Options, islan
     for r in reports
         state.latest[r.island] = r
     end
+    hof_losses!(state.lag_hof_loss, state.hof)
+    state.lag_freq = copy(state.freq)
     return state
 end
 
@@ -175,7 +181,13 @@ function iterate!(state::SearchState, data::Dataset, opts::Options, islands::Isl
     state.iteration += 1
     iter = state.iteration
     hof_losses!(state.hof_loss, hof)
-    reports = iterate_islands!(islands, iter, state.hof_loss, state.freq, should_stop)
+    # this iteration takes the hall of fame and frequencies of one iteration earlier and the plan drawn
+    # two iterations earlier, so an island can start it before the others have ended the last one
+    next = IterationInputs(copy(state.hof_loss), copy(state.freq), state.pending,
+                           iter < state.first_iteration + control.niterations)
+    reports = iterate_islands!(islands, iter, state.lag_hof_loss, state.lag_freq, should_stop, next)
+    state.lag_hof_loss = next.hof_loss
+    state.lag_freq = next.freq
     lost = islands_lost(islands)
     if lost !== nothing
         state.stop_reason = "workers_lost"
@@ -197,9 +209,8 @@ function iterate!(state::SearchState, data::Dataset, opts::Options, islands::Isl
     s = sum(total)
     s > 0 && (state.freq .= total ./ s)
     reseed!(state.mig_rng, state.master_seed, iter)
-    migrate_islands!(islands, migration_plan([r.pool for r in reports],
-                                             opts.evolution.population_size, hof, opts, state.mig_rng,
-                                             state.guesses))
+    state.pending = migration_plan([r.pool for r in reports], opts.evolution.population_size, hof, opts,
+                                   state.mig_rng, state.guesses)
     if islands_stopped(islands)
         state.stop_reason = "interrupted"
         return state

@@ -33,6 +33,9 @@ mutable struct SearchState
     status::String                       # the progress note once all worker processes are lost
     stop_reason::Union{Nothing,String}
     guesses::Vector{PopMember}           # the fitted guesses within the constraints (migrants, see migration.jl)
+    lag_hof_loss::Vector{Float64}        # what the next iteration takes: the losses and frequencies
+    lag_freq::Vector{Float64}            #   as they were one iteration before the last
+    pending::Vector{Vector{Pair{Int,PopMember}}}  # the last plan: migrants of the iteration after the next
 end
 
 """
@@ -47,7 +50,8 @@ SearchState(t0::Float64, deadline::Float64, master_seed::UInt, hof::HallOfFame, 
     SearchState(t0, deadline, master_seed, MersenneTwister(master_seed), hof,
                 hof_losses!(Vector{Float64}(undef, length(freq)), hof), freq,
                 Dict{Int,IslandReport}(), iteration, iteration, elapsed0, other_evals, other_eval_ns,
-                other_node_rows, 0, 0.0, t0, "", nothing, PopMember[])
+                other_node_rows, 0, 0.0, t0, "", nothing, PopMember[],
+                hof_losses!(Vector{Float64}(undef, length(freq)), hof), copy(freq), Vector{Pair{Int,PopMember}}[])
 
 """Candidate evaluations so far: outside the islands, and by the islands (their latest reports)."""
 total_evals(s::SearchState)::Int = s.other_evals + reduce(+, (r.evals for r in values(s.latest)); init=0)
@@ -64,4 +68,4 @@ total_node_rows(s::SearchState)::Int =
 search_snapshot(s::SearchState, islands::IslandRunner)::SearchSnapshot =
     SearchSnapshot(s.iteration, s.master_seed, island_snapshots(islands),
                    PopMember[m for m in s.hof.members if m !== nothing], copy(s.freq), s.other_evals,
-                   s.elapsed0 + time() - s.t0)
+                   s.elapsed0 + time() - s.t0, copy(s.lag_hof_loss), copy(s.lag_freq), s.pending)

@@ -6,9 +6,13 @@
 
 """
 The state of a search after `iteration` iterations: the islands (seed,
-members, counters), the hall of fame, the complexity frequencies, the seed
-of the coordinator's RNG, the evaluations made outside the islands
-(enumeration) and the seconds spent so far.
+members with the migrants of the next iteration in, counters), the hall of
+fame, the complexity frequencies, the seed of the coordinator's RNG, the
+evaluations made outside the islands (enumeration), the seconds spent so
+far, and what the next iterations take from before (migration runs one
+iteration late, julia/search/run.jl): the hall of fame's losses and the
+frequencies of one iteration earlier (`lag_hof_loss`, `lag_freq`; empty:
+the current ones) and the last migration plan (`pending`; empty: none).
 """
 struct SearchSnapshot
     iteration::Int
@@ -18,7 +22,14 @@ struct SearchSnapshot
     freq::Vector{Float64}
     other_evals::Int
     elapsed::Float64
+    lag_hof_loss::Vector{Float64}
+    lag_freq::Vector{Float64}
+    pending::Vector{Vector{Pair{Int,PopMember}}}
 end
+SearchSnapshot(iteration::Int, master_seed::UInt, islands::Vector{IslandSnapshot}, hof::Vector{PopMember},
+               freq::Vector{Float64}, other_evals::Int, elapsed::Float64) =
+    SearchSnapshot(iteration, master_seed, islands, hof, freq, other_evals, elapsed, Float64[], Float64[],
+                   Vector{Pair{Int,PopMember}}[])
 
 """The hall of fame of a snapshot (members beyond `maxsize` are dropped)."""
 function snapshot_hof(s::SearchSnapshot, maxsize::Int)::HallOfFame

@@ -40,6 +40,50 @@ dist_front(r, opts) = [(e.complexity, e.loss, K.string_tree(e.tree, opts.ops)) f
     @test K.next_island!(r, 3, waiting) == 2 && K.next_island!(r, 3, waiting) == 0
 end
 
+@testset "the current iteration first; ahead, a process takes only its own or unheld islands" begin
+    r = K.DistributedIslands([2, 3], dist_spec())
+    r.holder = [2, 2, 3, 3]
+    r.done = [4, 5, 4, 5]                    # islands 2 and 4 have ended iteration 5 already
+    r.running = [true, false, false, false]
+    r.limit = 6
+    r.inputs[5] = r.inputs[6] = K.IterationInputs(Float64[], Float64[], Vector{Pair{Int,K.PopMember}}[], true)
+    @test K.next_task!(r, 2) == (3, 5)       # island 3 of iteration 5 waits (on 3): taken before anything ahead
+    r.running[3] = true
+    @test K.next_task!(r, 2) == (2, 6)       # its own island, ahead
+    r.running[2] = true
+    @test K.next_task!(r, 2) == (0, 0)       # island 4 is 3's: not stolen ahead
+    @test K.next_task!(r, 3) == (4, 6)
+    r.limit = 5                              # the last iteration: nothing starts ahead
+    r.running .= false; r.running[1] = r.running[3] = true
+    @test K.next_task!(r, 3) == (0, 0)
+    delete!(r.inputs, 6); r.limit = 6        # the next iteration's inputs not known yet
+    @test K.next_task!(r, 3) == (0, 0)
+end
+
+@testset "a checkpoint taken while islands run ahead resumes to the uninterrupted front" begin
+    data = dist_data()
+    serial6 = K.run_search(data, K.Options(dist_spec(parallelism="serial", procs=1, niterations=6));
+                           islands=K.LocalIslands(threaded=false))
+    spec = dist_spec(niterations=6, checkpoint_interval=1e-6)
+    opts = K.Options(spec)
+    saved = Ref{Any}(nothing)
+    K.run_search(data, opts; islands=K.island_runner(opts, spec),
+                 on_checkpoint=s -> (s.iteration == 3 && (saved[] = s)))
+    s = saved[]
+    @test s isa K.SearchSnapshot && s.iteration == 3
+    @test length(s.pending) == 5 && length(s.lag_hof_loss) == opts.constraints.maxsize
+    # through the file format, then three more iterations (serially: the layout does not matter)
+    path = tempname()
+    K.write_checkpoint(path, s, opts, 2)
+    back = K.read_checkpoint(path, opts, 2)
+    @test back.lag_hof_loss == s.lag_hof_loss && back.lag_freq == s.lag_freq
+    @test [[(slot, K.string_tree(m.tree, opts.ops)) for (slot, m) in p] for p in back.pending] ==
+          [[(slot, K.string_tree(m.tree, opts.ops)) for (slot, m) in p] for p in s.pending]
+    opts3 = K.Options(dist_spec(parallelism="serial", procs=1, niterations=3))
+    resumed = K.run_search(data, opts3; islands=K.LocalIslands(threaded=false), resume=back)
+    @test dist_front(resumed, opts3) == dist_front(serial6, opts3)
+end
+
 @testset "islands on a kept pool of worker processes" begin
     data = dist_data()
     spec = dist_spec()

@@ -169,7 +169,8 @@ OPTIONS: Tuple[Option, ...] = (
     _o("complexity_of_variables", 1, "int", "size and shape", "complexity of a variable leaf", low=1),
     # search schedule
     _o("niterations", 40, "int", "search schedule",
-       "iterations; each runs `ncycles_per_iteration` annealing cycles on every population, then migration",
+       "iterations; each runs `ncycles_per_iteration` annealing cycles on every population, then draws the "
+       "migration (its migrants arrive one iteration later, so worker processes need not wait for each other)",
        low=1),
     _o("populations", 15, "int", "search schedule",
        "number of populations (evolved in parallel on the Julia threads)", low=1),
