@@ -209,8 +209,10 @@ function iterate!(state::SearchState, data::Dataset, opts::Options, islands::Isl
     s = sum(total)
     s > 0 && (state.freq .= total ./ s)
     reseed!(state.mig_rng, state.master_seed, iter)
-    state.pending = migration_plan([r.pool for r in reports], opts.evolution.population_size, hof, opts,
-                                   state.mig_rng, state.guesses)
+    plan = migration_plan([r.pool for r in reports], opts.evolution.population_size, hof, opts,
+                          state.mig_rng, state.guesses)
+    # copies: the plan is used one iteration later, and a local island changes its members meanwhile
+    state.pending = [Pair{Int,PopMember}[slot => copy_member(m) for (slot, m) in moves] for moves in plan]
     if islands_stopped(islands)
         state.stop_reason = "interrupted"
         return state
