@@ -4,8 +4,12 @@
 # planned for it) and hands out island iterations one at a time: a process
 # that is free takes the next island it holds, else an island no process
 # holds, else one still waiting on the busiest other process (work
-# stealing; the island moves with its snapshot). Each process evolves as
-# many islands at once as it has threads (julia/parallel/island_host.jl).
+# stealing; the island moves with its snapshot); with nothing of the current
+# iteration left, it starts the next iteration of an island it holds that has
+# ended this one (its inputs are known a call ahead: migration is one
+# iteration late, julia/search/run.jl), so no process waits for the slowest
+# island. Each process evolves as many islands at once as it has threads
+# (julia/parallel/island_host.jl).
 #
 # An island's iteration depends only on its state, its seed and the
 # iteration number, and what the coordinator sends (julia/search/islands.jl),
