@@ -184,19 +184,10 @@ function worker_loop(run::Function, r::DistributedIslands, pid::Int, waiting::Ve
     while pid in r.pids
         i = next_island!(r, pid, waiting)
         i == 0 && return nothing
-        from = r.holder[i]
-        send = from == pid ? nothing : r.snaps[i]
-        if from != pid && from != 0
-            push!(get!(r.stale, from, Int[]), i)
-        end
-        r.holder[i] = pid
+        send = hand_over!(r, pid, i)
         try
             rep, snap = run(pid, i, send)
-            send === nothing || (r.offsets[i] = r.counts[i])
-            rep = with_offset(rep, r.offsets[i])
-            reports[i] = rep
-            r.counts[i] = (rep.eval_ns, rep.node_rows)
-            r.snaps[i] = snap
+            reports[i] = take_report!(r, i, rep, snap, send !== nothing)
         catch err
             process_lost(err) || rethrow()
             drop_process!(r, pid)
@@ -204,6 +195,32 @@ function worker_loop(run::Function, r::DistributedIslands, pid::Int, waiting::Ve
         end
     end
     return nothing
+end
+
+"""
+Island `i` goes to `pid`: the snapshot to send it (`nothing` when `pid`
+holds it already); a previous holder may forget it.
+"""
+function hand_over!(r::DistributedIslands, pid::Int, i::Int)::Union{Nothing,IslandSnapshot}
+    from = r.holder[i]
+    from == pid && return nothing
+    from != 0 && push!(get!(r.stale, from, Int[]), i)
+    r.holder[i] = pid
+    return r.snaps[i]
+end
+
+"""
+Record island `i`'s report `rep` and new state `snap` (`moved`: it ran from a
+sent snapshot, whose counters restarted at 0); the report with its counters
+made cumulative over moves.
+"""
+function take_report!(r::DistributedIslands, i::Int, rep::IslandReport, snap::IslandSnapshot,
+                      moved::Bool)::IslandReport
+    moved && (r.offsets[i] = r.counts[i])
+    rep = with_offset(rep, r.offsets[i])
+    r.counts[i] = (rep.eval_ns, rep.node_rows)
+    r.snaps[i] = snap
+    return rep
 end
 
 """`rep` with the evaluator time and node-rows of the island before its last move added."""
@@ -349,24 +366,15 @@ function run_island!(r::DistributedIslands, pid::Int, i::Int, j::Int)::Bool
     r.running[i] = true
     inp = r.inputs[j]
     moves = moves_of(inp, i)
-    from = r.holder[i]
     # the coordinator's copy takes the migrants now (so a lost iteration restarts from it)
     r.snaps[i] = with_migrants(r.snaps[i], moves)
-    send = from == pid ? nothing : r.snaps[i]
-    if from != pid && from != 0
-        push!(get!(r.stale, from, Int[]), i)
-    end
-    r.holder[i] = pid
+    send = hand_over!(r, pid, i)
     try
         rep, snap = Distributed.remotecall_fetch(host_iterate, pid, r.key, i, j, inp.hof_loss, inp.freq,
                                                  send === nothing ? moves : Pair{Int,PopMember}[], send,
                                                  take_stale!(r, pid))
-        send === nothing || (r.offsets[i] = r.counts[i])
-        rep = with_offset(rep, r.offsets[i])
-        r.counts[i] = (rep.eval_ns, rep.node_rows)
-        r.snaps[i] = snap
+        r.results[(i, j)] = take_report!(r, i, rep, snap, send !== nothing)
         r.ended[(i, j)] = snap
-        r.results[(i, j)] = rep
         r.done[i] = j
         return true
     catch err
